@@ -1,0 +1,95 @@
+"""PNG plots of a run: learning curves from the CSV log, forecasts against the truth."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display needed
+
+import matplotlib.pyplot as plt  # noqa: E402
+import numpy as np  # noqa: E402
+import pandas as pd  # noqa: E402
+
+
+def plot_learning_curves(csv_path: str | Path, png_path: str | Path) -> Path | None:
+    """Draw loss and validation MAE per epoch from a Lightning ``CSVLogger`` file.
+
+    Args:
+        csv_path: the logger's ``metrics.csv`` (one row per logged step or epoch).
+        png_path: where to save the figure.
+
+    Returns:
+        ``png_path``, or None when the log holds no epoch-level metric (e.g. an untrained
+        baseline), in which case nothing is written.
+    """
+    csv_path = Path(csv_path)
+    if not csv_path.exists():
+        return None
+    log = pd.read_csv(csv_path)
+    if "epoch" not in log.columns:
+        return None
+    per_epoch = log.groupby("epoch").mean(numeric_only=True)  # step rows and epoch rows merged
+    fit = [c for c in per_epoch.columns if c.startswith(("train/", "val/"))]
+    losses = [c for c in fit if c.endswith(("/loss", "/loss_epoch"))]
+    maes = [c for c in fit if c.endswith(("/mae", "/mae_epoch"))]
+    panels = [(cols, title) for cols, title in ((losses, "loss (scaled)"), (maes, "MAE")) if cols]
+    if not panels or per_epoch[[c for cols, _ in panels for c in cols]].isna().all().all():
+        return None
+    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+    for ax, (cols, title) in zip(axes[0], panels, strict=True):
+        for col in cols:
+            series = per_epoch[col].dropna()
+            ax.plot(series.index, series.to_numpy(), marker="o", label=col)
+        ax.set_xlabel("epoch")
+        ax.set_title(title)
+        ax.legend()
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
+    return Path(png_path)
+
+
+def plot_forecasts(
+    history: np.ndarray,
+    truth: np.ndarray,
+    forecast: np.ndarray,
+    png_path: str | Path,
+    naive: np.ndarray | None = None,
+    target_name: str = "target",
+) -> Path:
+    """Draw a few windows: the input history, then the true and forecast future.
+
+    Args:
+        history: past values of the target, NaN where it is not an input, original units.
+        truth: true future values, original units.
+        forecast: the model's forecast of ``truth``.
+        png_path: where to save the figure.
+        naive: the naive baseline's forecast, drawn dashed when given.
+        target_name: the y-axis label.
+
+    Shape:
+        history: (N, T); truth, forecast, naive: (N, n_ahead). One panel per window.
+
+    Returns:
+        ``png_path``.
+    """
+    n, t = history.shape
+    n_ahead = truth.shape[1]
+    past = np.arange(-t + 1, 1)  # the last input step is step 0
+    future = np.arange(1, n_ahead + 1)
+    fig, axes = plt.subplots(n, 1, figsize=(8, 2.2 * n), squeeze=False, sharex=True)
+    for i, ax in enumerate(axes[:, 0]):
+        ax.plot(past, history[i], color="0.5", label="input")
+        ax.plot(future, truth[i], marker="o", color="black", label="truth")
+        ax.plot(future, forecast[i], marker="x", color="tab:blue", label="forecast")
+        if naive is not None:
+            ax.plot(future, naive[i], ls="--", marker="s", color="tab:orange", label="naive")
+        ax.set_ylabel(target_name)
+    axes[0, 0].legend(loc="upper left", fontsize="small")
+    axes[-1, 0].set_xlabel("steps after the last input")
+    fig.tight_layout()
+    fig.savefig(png_path, dpi=100)
+    plt.close(fig)
+    return Path(png_path)

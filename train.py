@@ -1,0 +1,129 @@
+"""Train one forecasting model, compare it with the naive baseline: ``python train.py model=gru``.
+
+Every option is a Hydra override (see ``configs/train.yaml``); each run writes ``metrics.json``,
+the best checkpoint, the CSV log and PNG plots into its run folder.
+"""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+
+import hydra
+import lightning as L
+from hydra.utils import instantiate
+from omegaconf import DictConfig, OmegaConf
+
+from gatework.training.forecasts import collect_forecasts
+from gatework.training.plots import plot_forecasts, plot_learning_curves
+from gatework.training.report import comparison_table, tag_metrics, to_floats, write_metrics
+
+log = logging.getLogger(__name__)
+
+
+def build_trainer(cfg: DictConfig) -> L.Trainer:
+    """The Lightning Trainer of ``cfg.trainer`` with the callbacks and loggers of the config."""
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+
+
+def evaluate(trainer: L.Trainer, model: L.LightningModule, dm, ckpt_path: str | None) -> dict:
+    """Validation and test metrics of ``model`` (of its best checkpoint when ``ckpt_path``)."""
+    metrics = {}
+    for run in (trainer.validate, trainer.test):
+        metrics.update(run(model, datamodule=dm, ckpt_path=ckpt_path, verbose=False)[0])
+    return to_floats(metrics)
+
+
+def evaluation_trainer(cfg: DictConfig) -> L.Trainer:
+    """A quiet Trainer for extra evaluations: same device, no logger, no checkpoints."""
+    return L.Trainer(
+        accelerator=cfg.trainer.accelerator,
+        devices=cfg.trainer.devices,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=cfg.trainer.get("limit_val_batches"),
+        limit_test_batches=cfg.trainer.get("limit_test_batches"),
+    )
+
+
+def train(cfg: DictConfig) -> dict[str, float]:
+    """Fit ``cfg.model`` on ``cfg.data``, evaluate it beside the naive baseline, write the outputs.
+
+    Args:
+        cfg: the composed ``configs/train.yaml`` (``paths.output_dir`` must resolve: Hydra sets
+            it, tests pass it as an override).
+
+    Returns:
+        The metrics written to ``metrics.json``: ``val/mae``, ``test/mae``, ... of the model,
+        ``val/naive_mae``, ``test/naive_mae``, ... of the baseline on the same windows, and
+        ``test/iterative_*`` when ``eval.iterative`` is set; all in original units.
+    """
+    out_dir = Path(cfg.paths.output_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    L.seed_everything(cfg.seed, workers=True)
+
+    dm = instantiate(cfg.data)
+    dm.prepare_data()
+    dm.setup("fit")
+    log.info("Data:\n%s", dm.describe())
+    # _partial_ hands over the SeriesSpec itself: passed to instantiate, it would be merged into
+    # the config and arrive as a DictConfig. Bad model/data combinations raise here.
+    model = instantiate(cfg.model, _partial_=True)(spec=dm.spec)
+    baseline = instantiate(cfg.baseline, _partial_=True)(spec=dm.spec)
+
+    trainer = build_trainer(cfg)
+    start = time.perf_counter()
+    ckpt_path = None
+    if model.trainable:
+        trainer.fit(model, datamodule=dm)
+        if trainer.checkpoint_callback is not None and trainer.checkpoint_callback.best_model_path:
+            ckpt_path = "best"  # restores the best weights before evaluating
+    metrics = {
+        "fit/seconds": time.perf_counter() - start,
+        "fit/epochs": float(trainer.current_epoch),
+    }
+    plot_learning_curves(  # before evaluating, so that only the fit's epochs are drawn
+        Path(trainer.log_dir or out_dir) / "metrics.csv", out_dir / "learning_curves.png"
+    )
+    metrics |= evaluate(trainer, model, dm, ckpt_path)
+    quiet = evaluation_trainer(cfg)
+    metrics |= tag_metrics(evaluate(quiet, baseline, dm, None), "naive")
+
+    if cfg.eval.iterative:
+        dm_k = instantiate(cfg.data, n_ahead=cfg.eval.n_ahead)
+        dm_k.prepare_data()
+        dm_k.setup("test")
+        iterative = instantiate(
+            {"_target_": "gatework.models.IterativeForecaster"}, model=model, spec=dm_k.spec
+        )
+        test_k = quiet.test(iterative, datamodule=dm_k, verbose=False)[0]
+        metrics |= tag_metrics(to_floats(test_k), "iterative")
+
+    write_metrics(metrics, out_dir / "metrics.json")
+    if cfg.eval.plot_windows > 0:
+        windows = collect_forecasts(model, baseline, dm, cfg.eval.plot_windows)
+        plot_forecasts(
+            **windows,
+            png_path=out_dir / "forecasts.png",
+            target_name=(*dm.spec.target_names, "target")[0],
+        )
+    print(comparison_table(metrics, cfg.model._target_.rsplit(".", 1)[-1]))
+    log.info("Outputs in %s", out_dir)
+    return metrics
+
+
+@hydra.main(version_base="1.3", config_path="configs", config_name="train")
+def main(cfg: DictConfig) -> float | None:
+    """Command-line entry point; returns ``cfg.optimized_metric`` for Hydra sweepers."""
+    log.info("Config:\n%s", OmegaConf.to_yaml(cfg, resolve=False))
+    metrics = train(cfg)
+    return metrics.get(cfg.get("optimized_metric"))
+
+
+if __name__ == "__main__":
+    main()
