@@ -12,6 +12,7 @@ from pathlib import Path
 
 import hydra
 import lightning as L
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -51,6 +52,13 @@ def evaluation_trainer(cfg: DictConfig) -> L.Trainer:
     )
 
 
+def model_label(cfg: DictConfig) -> str:
+    """The model's config name (``gru``) under Hydra, else its class name."""
+    if HydraConfig.initialized():
+        return str(HydraConfig.get().runtime.choices.get("model"))
+    return cfg.model._target_.rsplit(".", 1)[-1]
+
+
 def train(cfg: DictConfig) -> dict[str, float]:
     """Fit ``cfg.model`` on ``cfg.data``, evaluate it beside the naive baseline, write the outputs.
 
@@ -74,7 +82,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
     # _partial_ hands over the SeriesSpec itself: passed to instantiate, it would be merged into
     # the config and arrive as a DictConfig. Bad model/data combinations raise here.
     model = instantiate(cfg.model, _partial_=True)(spec=dm.spec)
-    baseline = instantiate(cfg.baseline, _partial_=True)(spec=dm.spec)
+    baseline = None
+    if None in dm.spec.target_input_index:
+        log.warning("No naive baseline: a target is not an input column (%s)", dm.spec.input_names)
+    else:
+        baseline = instantiate(cfg.baseline, _partial_=True)(spec=dm.spec)
 
     trainer = build_trainer(cfg)
     start = time.perf_counter()
@@ -92,17 +104,23 @@ def train(cfg: DictConfig) -> dict[str, float]:
     )
     metrics |= evaluate(trainer, model, dm, ckpt_path)
     quiet = evaluation_trainer(cfg)
-    metrics |= tag_metrics(evaluate(quiet, baseline, dm, None), "naive")
+    if baseline is not None:
+        metrics |= tag_metrics(evaluate(quiet, baseline, dm, None), "naive")
 
-    if cfg.eval.iterative:
+    if cfg.eval.iterative:  # the one-step model fed its own forecasts for eval.n_ahead steps
+        from gatework.models import IterativeForecaster
+
         dm_k = instantiate(cfg.data, n_ahead=cfg.eval.n_ahead)
         dm_k.prepare_data()
         dm_k.setup("test")
-        iterative = instantiate(
-            {"_target_": "gatework.models.IterativeForecaster"}, model=model, spec=dm_k.spec
+        iterative = IterativeForecaster(model, dm_k.spec)
+        metrics |= tag_metrics(
+            to_floats(quiet.test(iterative, datamodule=dm_k, verbose=False)[0]), "iterative"
         )
-        test_k = quiet.test(iterative, datamodule=dm_k, verbose=False)[0]
-        metrics |= tag_metrics(to_floats(test_k), "iterative")
+        if baseline is not None:
+            naive_k = instantiate(cfg.baseline, _partial_=True)(spec=dm_k.spec)
+            naive_test = to_floats(quiet.test(naive_k, datamodule=dm_k, verbose=False)[0])
+            metrics |= tag_metrics(naive_test, "iterative_naive")
 
     write_metrics(metrics, out_dir / "metrics.json")
     if cfg.eval.plot_windows > 0:
@@ -112,7 +130,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
             png_path=out_dir / "forecasts.png",
             target_name=(*dm.spec.target_names, "target")[0],
         )
-    print(comparison_table(metrics, cfg.model._target_.rsplit(".", 1)[-1]))
+    print(comparison_table(metrics, model_label(cfg)))
     log.info("Outputs in %s", out_dir)
     return metrics
 

@@ -62,7 +62,13 @@ def comparison_table(metrics: Mapping[str, float], model_name: str) -> str:
     header = f"{'':<24}" + "".join(f"{m.upper():>12}" for m in TABLE_METRICS)
     rows = [header]
     for split in ("val", "test"):
-        for label, tag in ((model_name, ""), ("naive", "naive_"), ("iterative", "iterative_")):
+        rows_of_split = (
+            (model_name, ""),
+            ("naive", "naive_"),
+            (f"{model_name} iterative", "iterative_"),
+            ("naive iterative", "iterative_naive_"),
+        )
+        for label, tag in rows_of_split:
             values = [metrics.get(f"{split}/{tag}{m}") for m in TABLE_METRICS]
             if all(v is None for v in values):
                 continue

@@ -1,0 +1,100 @@
+"""The sweep leaderboard: gathering metrics.json files, ranking, Markdown and CSV output."""
+
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pandas as pd
+import pytest
+from omegaconf import OmegaConf
+
+from gatework.training.leaderboard import LeaderboardCallback, collect_runs, write_leaderboard
+
+REPO = Path(__file__).resolve().parents[1]
+
+
+def fake_run(sweep: Path, num: int, model: str, metrics: dict) -> Path:
+    """A run folder as train.py under ``-m`` leaves it: .hydra/ files and metrics.json."""
+    run = sweep / str(num)
+    (run / ".hydra").mkdir(parents=True)
+    OmegaConf.save(OmegaConf.create([f"model={model}"]), run / ".hydra" / "overrides.yaml")
+    hydra_cfg = {"hydra": {"runtime": {"choices": {"model": model, "data": "synthetic"}}}}
+    OmegaConf.save(OmegaConf.create(hydra_cfg), run / ".hydra" / "hydra.yaml")
+    (run / "metrics.json").write_text(json.dumps(metrics))
+    return run
+
+
+@pytest.fixture
+def sweep(tmp_path: Path) -> Path:
+    fake_run(tmp_path, 0, "naive", {"val/mae": 0.9, "test/mae": 1.0, "test/naive_mae": 1.0})
+    fake_run(
+        tmp_path,
+        1,
+        "gru",
+        {"val/mae": 0.4, "test/mae": 0.5, "test/naive_mae": 1.0, "test/rmse": None},
+    )
+    return tmp_path
+
+
+def test_collect_runs_reads_every_run(sweep):
+    runs = collect_runs(sweep).set_index("run")
+    assert list(runs.index) == ["0", "1"]
+    assert runs.loc["1", "model"] == "gru"
+    assert runs.loc["1", "overrides"] == "model=gru"
+    assert runs.loc["0", "val/mae"] == pytest.approx(0.9)
+    assert pd.isna(runs.loc["1", "test/rmse"])  # null in JSON is a missing value
+    assert pd.isna(runs.loc["0", "test/rmse"])  # a metric only some runs have
+
+
+def test_write_leaderboard_ranks_lowest_first(sweep):
+    md_path, csv_path = write_leaderboard(sweep)
+    table = pd.read_csv(csv_path)
+    assert list(table["model"]) == ["gru", "naive"]
+    assert list(table["rank"]) == [1, 2]
+    md = md_path.read_text()
+    assert "| rank | model | val/mae | test/mae | test/naive_mae | test/rmse |" in md
+    assert "| 1 | gru | 0.4 | 0.5 | 1 | - |" in md
+    assert md.index("| 1 | gru") < md.index("| 2 | naive")
+
+
+def test_write_leaderboard_by_another_metric(sweep):
+    fake_run(sweep, 2, "lstm", {"val/mae": 0.3, "test/mae": 0.7})
+    _, csv_path = write_leaderboard(sweep, sort_by="test/mae")
+    assert list(pd.read_csv(csv_path)["model"]) == ["gru", "lstm", "naive"]  # lstm leads on val
+
+
+def test_unknown_metric_names_the_choices(sweep):
+    with pytest.raises(ValueError, match=r"sort_by='val/nope'.*pick one of \['test/mae'"):
+        write_leaderboard(sweep, sort_by="val/nope")
+
+
+def test_empty_folder_says_what_to_pass(tmp_path):
+    with pytest.raises(FileNotFoundError, match="no metrics.json below .*outputs/multirun"):
+        collect_runs(tmp_path)
+
+
+def test_hydra_callback_writes_into_the_sweep_dir(sweep):
+    config = OmegaConf.create({"hydra": {"sweep": {"dir": str(sweep)}}})
+    LeaderboardCallback(sort_by="test/mae").on_multirun_end(config)
+    assert (sweep / "leaderboard.md").exists()
+    assert "Ranked by `test/mae`" in (sweep / "leaderboard.md").read_text()
+
+
+def test_script_prints_and_writes(sweep):
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "leaderboard.py"), str(sweep)],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    assert "| 1 | gru |" in done.stdout
+    assert (sweep / "leaderboard.csv").exists()
+
+
+def test_script_without_arguments_prints_usage():
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "leaderboard.py")], capture_output=True, text=True
+    )
+    assert done.returncode == 2
+    assert "usage: python scripts/leaderboard.py SWEEP_DIR" in done.stderr

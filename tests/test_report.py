@@ -1,0 +1,77 @@
+"""Run reports: metric renaming, metrics.json, the model-vs-naive table and the plots."""
+
+import json
+import math
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from gatework.training.plots import plot_forecasts, plot_learning_curves
+from gatework.training.report import comparison_table, tag_metrics, write_metrics
+
+PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
+
+
+def test_tag_metrics_goes_after_the_split():
+    tagged = tag_metrics({"test/mae": 1.0, "val/mae_h2": 2.0, "epochs": 3.0}, "naive")
+    assert tagged == {"test/naive_mae": 1.0, "val/naive_mae_h2": 2.0, "naive_epochs": 3.0}
+
+
+def test_write_metrics_is_sorted_json_with_null_for_nan(tmp_path):
+    path = write_metrics(
+        {"val/mae": 0.5, "test/mape": math.inf, "test/mae": 0.25}, tmp_path / "m.json"
+    )
+    text = path.read_text()
+    assert json.loads(text) == {"test/mae": 0.25, "test/mape": None, "val/mae": 0.5}
+    assert text.index("test/mae") < text.index("val/mae")
+
+
+def test_comparison_table_rows_and_values():
+    metrics = {
+        "val/mae": 1.5,
+        "val/naive_mae": 3.0,
+        "test/mae": 2.0,
+        "test/naive_mae": 4.0,
+        "test/rmse": 2.5,
+    }
+    lines = comparison_table(metrics, "gru").splitlines()
+    assert lines[0].split() == ["MAE", "RMSE", "MAPE"]
+    assert [line.split()[:3] for line in lines[1:]] == [
+        ["gru", "val", "1.5"],
+        ["naive", "val", "3"],
+        ["gru", "test", "2"],
+        ["naive", "test", "4"],
+    ]
+    assert lines[3].split()[3:] == ["2.5", "-"]
+
+
+def test_learning_curves_from_a_csv_log(tmp_path):
+    log = pd.DataFrame(
+        {  # Lightning writes step rows and epoch rows with gaps
+            "epoch": [0, 0, 1, 1],
+            "step": [9, 9, 19, 19],
+            "train/loss": [0.5, np.nan, 0.3, np.nan],
+            "val/loss": [np.nan, 0.6, np.nan, 0.4],
+            "val/mae": [np.nan, 2.0, np.nan, 1.5],
+        }
+    )
+    log.to_csv(tmp_path / "metrics.csv", index=False)
+    png = plot_learning_curves(tmp_path / "metrics.csv", tmp_path / "curves.png")
+    assert png == tmp_path / "curves.png"
+    assert png.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_learning_curves_without_a_log_draw_nothing(tmp_path):
+    assert plot_learning_curves(tmp_path / "missing.csv", tmp_path / "curves.png") is None
+    pd.DataFrame({"epoch": [0], "step": [0], "test/mae": [1.0]}).to_csv(tmp_path / "m.csv")
+    assert plot_learning_curves(tmp_path / "m.csv", tmp_path / "curves.png") is None
+    assert not (tmp_path / "curves.png").exists()
+
+
+@pytest.mark.parametrize("n_ahead", [1, 5])
+def test_forecast_plot(tmp_path, n_ahead):
+    rng = np.random.default_rng(0)
+    history, truth = rng.normal(size=(3, 12)), rng.normal(size=(3, n_ahead))
+    png = plot_forecasts(history, truth, truth + 0.1, tmp_path / "f.png", naive=truth * 0)
+    assert png.read_bytes().startswith(PNG_MAGIC)
