@@ -1,0 +1,112 @@
+"""EncoderDecoder: an encoder's final state starts a decoder that emits n_ahead steps."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Mapping
+
+import torch
+from torch import Tensor, nn
+
+from gatework.datamodules.spec import SeriesSpec
+from gatework.models.base import ForecastModule
+from gatework.models.recurrent_backend import make_recurrent
+
+
+class EncoderDecoder(ForecastModule):
+    """Encoder RNN over the window -> state -> decoder RNN, one target step at a time.
+
+    Decoder step ``k`` reads the previous step's targets (the last observed values for
+    ``k = 0``, zeros for targets that are not inputs) and, when the data has them, the
+    known-future covariates ``x_future[:, k]`` (e.g. the day type of the target day), then
+    a Linear head maps its output to the ``n_targets`` values of step ``k``. Evaluation is
+    autoregressive (each forecast is fed to the next step); in training each step reads
+    the true previous targets with probability ``teacher_forcing`` (teacher forcing,
+    Williams & Zipser 1989; 0 = always autoregressive, 1 = always the truth).
+
+    Args:
+        spec: the datamodule's window description.
+        cell: ``"rnn"``, ``"lstm"`` or ``"gru"`` (encoder and decoder).
+        hidden_size: units per layer.
+        num_layers: stacked layers (encoder and decoder alike).
+        dropout: dropout between stacked layers.
+        recurrent_dropout: dropout on the recurrent state (gatework backend).
+        layer_norm: layer normalisation in the cell (gatework backend).
+        reset_after: GRU reset-gate placement (False: Cho et al. 2014; gatework backend).
+        backend: ``"gatework"`` or ``"torch"``.
+        teacher_forcing: probability of feeding the truth to each training decoder step.
+        loss: ``"mse"``, ``"mae"`` or ``"huber"``.
+        optimizer: a partial optimiser (default Adam, lr 1e-3).
+        time2vec: Time2Vec features per input step (0 = none).
+
+    Shape:
+        forward(x, x_future, y_teacher): x (B, T, F), x_future (B, n_ahead, n_future) or None,
+        y_teacher (B, n_ahead * n_targets) or None -> (B, n_ahead * n_targets).
+    """
+
+    uses_future = True
+
+    def __init__(
+        self,
+        spec: SeriesSpec | Mapping,
+        cell: str = "gru",
+        hidden_size: int = 32,
+        num_layers: int = 1,
+        dropout: float = 0.0,
+        recurrent_dropout: float = 0.0,
+        layer_norm: bool = False,
+        reset_after: bool = True,
+        backend: str = "gatework",
+        teacher_forcing: float = 0.5,
+        loss: str = "mse",
+        optimizer: Callable | None = None,
+        time2vec: int = 0,
+    ) -> None:
+        super().__init__(spec, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        if not 0.0 <= teacher_forcing <= 1.0:
+            raise ValueError(f"model.teacher_forcing must be in [0, 1], got {teacher_forcing}")
+        self.teacher_forcing = float(teacher_forcing)
+        rnn = dict(
+            hidden_size=hidden_size,
+            num_layers=num_layers,
+            dropout=dropout,
+            recurrent_dropout=recurrent_dropout,
+            layer_norm=layer_norm,
+            reset_after=reset_after,
+            backend=backend,
+        )
+        J = self.spec.n_targets
+        self.encoder = make_recurrent(cell, self.input_size, **rnn)
+        self.decoder = make_recurrent(cell, J + self.spec.n_future, **rnn)
+        self.head = nn.Linear(hidden_size, J)
+        index = self.spec.target_input_index
+        self.feed_last = all(i is not None for i in index)
+        self.register_buffer(
+            "columns", torch.tensor([i or 0 for i in index]), persistent=False
+        )  # (J,)
+
+    def forecast(self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None):
+        """As the base, plus the true targets for teacher forcing while training."""
+        teacher = y if self.training and self.teacher_forcing > 0 else None
+        return self(self.add_time_features(x), x_future, teacher)
+
+    def forward(
+        self, x: Tensor, x_future: Tensor | None = None, y_teacher: Tensor | None = None
+    ) -> Tensor:
+        B, K, J = x.shape[0], self.spec.n_ahead, self.spec.n_targets
+        if self.spec.n_future and x_future is None:
+            raise ValueError(
+                f"EncoderDecoder expects x_future (B, {K}, {self.spec.n_future}) as the data "
+                "has known-future covariates (spec.n_future > 0)"
+            )
+        _, state = self.encoder(x)  # state: (L, B, H), or a pair of them for LSTM
+        prev = x[:, -1, self.columns] if self.feed_last else x.new_zeros(B, J)  # (B, J)
+        truth = None if y_teacher is None else y_teacher.view(B, K, J)
+        steps = []
+        for k in range(K):
+            step_in = prev if x_future is None else torch.cat([prev, x_future[:, k]], dim=-1)
+            out, state = self.decoder(step_in.unsqueeze(1), state)  # (B, 1, H)
+            y_k = self.head(out[:, 0])  # (B, J)
+            steps.append(y_k)
+            use_truth = truth is not None and torch.rand(()).item() < self.teacher_forcing
+            prev = truth[:, k] if use_truth else y_k  # (B, J)
+        return torch.stack(steps, dim=1).flatten(1)  # (B, K, J) -> (B, K*J), step-major

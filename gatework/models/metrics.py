@@ -1,0 +1,89 @@
+"""Forecast metrics in original units: MAE, MSE, RMSE, MAPE and MAE per horizon step."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+from torchmetrics import (
+    MeanAbsoluteError,
+    MeanAbsolutePercentageError,
+    MeanSquaredError,
+    Metric,
+    MetricCollection,
+)
+
+
+class HorizonMAE(Metric):
+    """Mean absolute error of each forecast step, averaged over windows and targets.
+
+    Args:
+        n_ahead: forecast steps per window.
+        n_targets: target columns per step.
+
+    Shape:
+        preds, target: (B, n_ahead * n_targets), step-major.
+        compute(): (n_ahead,), entry ``k`` is the MAE at ``horizon + k`` steps ahead.
+    """
+
+    full_state_update = False
+
+    def __init__(self, n_ahead: int, n_targets: int) -> None:
+        super().__init__()
+        self.n_ahead, self.n_targets = n_ahead, n_targets
+        self.add_state("abs_error", default=torch.zeros(n_ahead), dist_reduce_fx="sum")
+        self.add_state("count", default=torch.zeros(()), dist_reduce_fx="sum")
+
+    def update(self, preds: Tensor, target: Tensor) -> None:
+        error = (preds - target).abs().view(-1, self.n_ahead, self.n_targets)  # (B, K, J)
+        self.abs_error += error.sum(dim=(0, 2))  # (K,)
+        self.count += error.shape[0] * self.n_targets
+
+    def compute(self) -> Tensor:
+        return self.abs_error / self.count
+
+
+class ForecastMetrics(nn.Module):
+    """The metrics of one split (train, val or test), on forecasts in original units.
+
+    Keys of :meth:`compute`: ``mae``, ``mse``, ``rmse``, ``mape`` (a fraction, not a percentage,
+    as torchmetrics computes it) and, when ``n_ahead > 1``, ``mae_h1`` ... ``mae_h{n_ahead}``.
+
+    Args:
+        n_ahead: forecast steps per window.
+        n_targets: target columns per step.
+    """
+
+    def __init__(self, n_ahead: int, n_targets: int) -> None:
+        super().__init__()
+        self.overall = MetricCollection(
+            {
+                "mae": MeanAbsoluteError(),
+                "mse": MeanSquaredError(),
+                "rmse": MeanSquaredError(squared=False),
+                "mape": MeanAbsolutePercentageError(),
+            }
+        )
+        self.per_horizon = HorizonMAE(n_ahead, n_targets) if n_ahead > 1 else None
+        self.updates = 0  # batches since the last reset
+
+    def update(self, preds: Tensor, target: Tensor) -> None:
+        """Adds a batch of forecasts and truths, both (B, n_ahead * n_targets) in original units."""
+        preds, target = preds.detach().float(), target.detach().float()
+        self.overall.update(preds, target)
+        self.updates += 1
+        if self.per_horizon is not None:
+            self.per_horizon.update(preds, target)
+
+    def compute(self) -> dict[str, Tensor]:
+        """Returns every metric accumulated since the last :meth:`reset`."""
+        values = dict(self.overall.compute())
+        if self.per_horizon is not None:
+            for k, mae in enumerate(self.per_horizon.compute(), start=1):
+                values[f"mae_h{k}"] = mae
+        return values
+
+    def reset(self) -> None:
+        self.updates = 0
+        self.overall.reset()
+        if self.per_horizon is not None:
+            self.per_horizon.reset()
