@@ -1,0 +1,26 @@
+"""Recurrent cells written from their gate equations, and layers built from them.
+
+``SimpleRNN``, ``LSTM`` and ``GRU`` take torch.nn's constructor arguments (batch first by
+default) plus ``recurrent_dropout`` and ``layer_norm``, and return torch.nn's shapes:
+``out, state = layer(x, state=None)``. ``from_torch``/``to_torch`` move weights both ways.
+"""
+
+from gatework.cells.base import RecurrentCell
+from gatework.cells.gru import GRUCell
+from gatework.cells.layers import GRU, LSTM, SimpleRNN
+from gatework.cells.lstm import LSTMCell
+from gatework.cells.simple_rnn import SimpleRNNCell
+from gatework.cells.stack import RecurrentLayer
+from gatework.cells.tracing import trace_gates
+
+__all__ = [
+    "GRU",
+    "LSTM",
+    "GRUCell",
+    "LSTMCell",
+    "RecurrentCell",
+    "RecurrentLayer",
+    "SimpleRNN",
+    "SimpleRNNCell",
+    "trace_gates",
+]

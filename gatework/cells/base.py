@@ -1,0 +1,214 @@
+"""The cell contract shared by SimpleRNN, LSTM and GRU cells.
+
+A cell owns torch.nn's parameters (``weight_ih`` (G*H, F), ``weight_hh`` (G*H, H), ``bias_ih``,
+``bias_hh`` (G*H,), G gates stacked in torch.nn's order) and one method with the gate equations:
+
+``step(xp_t, state, mask=None, out=None) -> (h_t, state)``
+
+where ``xp_t = W_ih x_t + b_ih`` is the input projection of one time step, computed for all
+steps at once by the layer before its time loop. ``state`` is a tuple, ``(h,)`` or ``(h, c)``.
+``forward(x_t, hx)`` wraps ``step`` with the signature of the torch.nn cell of the same name.
+
+``out`` is either None (plain tensors, differentiable by autograd) or a dict of preallocated
+tensors, one per entry of ``cls.slots``, that the step writes its intermediate values into
+(in-place, without autograd). The time loop uses it to save what the hand-written backward needs
+and to trace gate values; it is never touched in the normal forward.
+"""
+
+from __future__ import annotations
+
+import math
+from typing import ClassVar
+
+import torch
+import torch.nn.functional as F
+from torch import Tensor, nn
+
+State = tuple[Tensor, ...]
+
+
+class Slots:
+    """Attribute access to the ``out`` buffers of one step; every name is None when unused."""
+
+    __slots__ = ("_d",)
+
+    def __init__(self, out: dict[str, Tensor] | None):
+        self._d = out
+
+    def __getattr__(self, name: str) -> Tensor | None:
+        return None if self._d is None else self._d[name]
+
+
+class RecurrentCell(nn.Module):
+    """Base class: parameters, initialisation, projections and torch.nn interop.
+
+    Args:
+        input_size: F, features of x_t.
+        hidden_size: H, units.
+        bias: add ``bias_ih`` and ``bias_hh`` (torch.nn keeps both; see ``SimpleRNNCell``).
+        layer_norm: normalise the input and recurrent projections, per gate, before adding the
+            biases: ``LN(W_ih x_t) + b_ih + LN(W_hh h_{t-1}) + b_hh`` with
+            ``LN(v) = γ ⊙ (v − mean(v)) / sqrt(var(v) + 1e-5)`` over the H units of each gate
+            (Ba et al. 2016). Gains ``ln_gain_ih``, ``ln_gain_hh`` (G*H,) start at 1.
+    """
+
+    gates: ClassVar[tuple[str, ...]] = ()  # gate names, torch.nn's order
+    state_names: ClassVar[tuple[str, ...]] = ("h",)
+    slots: ClassVar[dict[str, int]] = {}  # buffer name -> width in units of H
+    fold_hidden_bias: ClassVar[bool] = True  # b_hh may join b_ih in the hoisted projection
+    torch_cell: ClassVar[type[nn.Module]]
+
+    def __init__(
+        self, input_size: int, hidden_size: int, bias: bool = True, layer_norm: bool = False
+    ):
+        super().__init__()
+        for name, value in (("input_size", input_size), ("hidden_size", hidden_size)):
+            if not isinstance(value, int) or value < 1:
+                raise ValueError(f"{name} must be a positive int, got {value!r}")
+        G, H = len(self.gates), hidden_size
+        self.input_size, self.hidden_size, self.bias = input_size, hidden_size, bias
+        self.layer_norm = layer_norm
+        self.weight_ih = nn.Parameter(torch.empty(G * H, input_size))  # (G*H, F)
+        self.weight_hh = nn.Parameter(torch.empty(G * H, H))  # (G*H, H)
+        self.bias_ih = nn.Parameter(torch.empty(G * H)) if bias else None
+        self.bias_hh = nn.Parameter(torch.empty(G * H)) if bias else None
+        if layer_norm:
+            self.ln_gain_ih = nn.Parameter(torch.ones(G * H))
+            self.ln_gain_hh = nn.Parameter(torch.ones(G * H))
+        self.reset_parameters()
+
+    def reset_parameters(self) -> None:
+        """torch.nn's initialisation: every weight and bias ~ U(−1/√H, 1/√H); LN gains 1."""
+        k = 1.0 / math.sqrt(self.hidden_size)
+        for name, p in self.named_parameters():
+            if name.startswith("ln_gain"):
+                nn.init.ones_(p)
+            elif name.startswith("ln_bias"):
+                nn.init.zeros_(p)
+            else:
+                nn.init.uniform_(p, -k, k)
+
+    @property
+    def fast_path_ok(self) -> bool:
+        """Whether the hand-written backward (``bptt.py``) covers this configuration."""
+        return not self.layer_norm and hasattr(self, "step_backward")
+
+    def _norm(self, v: Tensor, gain: Tensor) -> Tensor:
+        """LN per gate: v (..., g*H) -> (..., g*H), each H block normalised, then scaled."""
+        H = self.hidden_size
+        blocks = v.unflatten(-1, (-1, H))  # (..., g, H)
+        return F.layer_norm(blocks, (H,), eps=1e-5).flatten(-2) * gain
+
+    def input_projection(self, x: Tensor) -> Tensor:
+        """``W_ih x + b_ih`` (+ ``b_hh`` when the cell folds it in), for any leading shape.
+
+        Shape:
+            x: (..., F) -> (..., G*H)
+        """
+        b = self.bias_ih
+        if b is not None and self.fold_hidden_bias:
+            b = b + self.bias_hh
+        if not self.layer_norm:
+            return F.linear(x, self.weight_ih, b)
+        xp = self._norm(F.linear(x, self.weight_ih), self.ln_gain_ih)
+        return xp if b is None else xp + b
+
+    def hidden_projection(
+        self,
+        h_prev: Tensor,
+        mask: Tensor | None = None,
+        add: Tensor | None = None,
+        out: Tensor | None = None,
+        rows: slice = slice(None),
+    ) -> Tensor:
+        """``add + W_hh h_{t-1} (+ b_hh)``: the one recurrent matmul of a step.
+
+        Args:
+            h_prev: (B, H) previous hidden state.
+            mask: (B, H) recurrent dropout mask applied to ``h_prev`` first, or None.
+            add: (B, g*H) added to the product (the step's input projection), or None.
+            out: (B, g*H) buffer for the result, or None.
+            rows: gate rows of ``weight_hh`` to use (GRU with ``reset_after=False``).
+
+        Returns:
+            (B, g*H); ``b_hh`` is included unless the cell folded it into ``add``.
+        """
+        if mask is not None:
+            h_prev = h_prev * mask
+        w = self.weight_hh[rows]  # (g*H, H)
+        b = None if self.bias_hh is None or self.fold_hidden_bias else self.bias_hh[rows]
+        if self.layer_norm:
+            hp = self._norm(h_prev @ w.t(), self.ln_gain_hh[rows])
+            hp = hp if b is None else hp + b
+            return hp if add is None else torch.add(add, hp, out=out)
+        base = add if add is not None else b
+        if base is None:
+            return torch.mm(h_prev, w.t(), out=out)
+        return torch.addmm(base, h_prev, w.t(), out=out)
+
+    def gate_values(self, bufs: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Named gate activations and states from step buffers (..., width*H) -> (..., H)."""
+        names = self.gates + self.state_names
+        return {k: v for k, v in bufs.items() if k in names}
+
+    def initial_state(self, batch: int, like: Tensor) -> State:
+        """Zeros for every state tensor, (B, H) each."""
+        return tuple(like.new_zeros(batch, self.hidden_size) for _ in self.state_names)
+
+    def forward(self, input: Tensor, hx: Tensor | State | None = None) -> Tensor | State:
+        """One step, called like the torch.nn cell of the same name.
+
+        Args:
+            input: (B, F) features of one time step.
+            hx: previous state: h (B, H), or (h, c) for LSTM; zeros when None.
+
+        Returns:
+            The new state: h (B, H), or (h, c) for LSTM.
+        """
+        if input.dim() != 2 or input.shape[1] != self.input_size:
+            raise ValueError(
+                f"{type(self).__name__} expects input of shape (B, {self.input_size}), got "
+                f"{tuple(input.shape)}; pass one time step, batch first"
+            )
+        B = input.shape[0]
+        state = self.initial_state(B, input) if hx is None else self.check_state(hx, B)
+        _, state = self.step(self.input_projection(input), state)
+        return state if len(state) > 1 else state[0]
+
+    def check_state(self, hx: Tensor | State, batch: int) -> State:
+        """``hx`` as a tuple of (B, H) tensors; ValueError naming the expected shapes."""
+        state = (hx,) if isinstance(hx, Tensor) else tuple(hx)
+        want = (batch, self.hidden_size)
+        if len(state) != len(self.state_names) or any(s.shape != want for s in state):
+            got = [tuple(s.shape) for s in state]
+            raise ValueError(
+                f"{type(self).__name__} state must be {len(self.state_names)} tensor(s) "
+                f"{self.state_names} of shape {want}, got {got}"
+            )
+        return state
+
+    def extra_repr(self) -> str:
+        return (
+            f"{self.input_size}, {self.hidden_size}, bias={self.bias}, layer_norm={self.layer_norm}"
+        )
+
+    def _torch_kwargs(self) -> dict:
+        return {}
+
+    @classmethod
+    def from_torch(cls, module: nn.Module) -> RecurrentCell:
+        """A cell with the weights of a torch.nn cell (RNNCell, LSTMCell or GRUCell)."""
+        kwargs = {"nonlinearity": module.nonlinearity} if hasattr(module, "nonlinearity") else {}
+        cell = cls(module.input_size, module.hidden_size, bias=module.bias, **kwargs)
+        cell.load_state_dict(module.state_dict())
+        return cell.to(module.weight_ih)
+
+    def to_torch(self) -> nn.Module:
+        """The torch.nn cell with these weights (no layer norm: torch.nn has none)."""
+        if self.layer_norm:
+            raise ValueError("layer_norm=True has no torch.nn equivalent; use layer_norm=False")
+        cell = self.torch_cell(
+            self.input_size, self.hidden_size, bias=self.bias, **self._torch_kwargs()
+        )
+        cell.load_state_dict(self.state_dict())
+        return cell.to(self.weight_ih)

@@ -1,0 +1,101 @@
+"""Elman's simple recurrent cell, torch.nn.RNNCell's layout."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor, nn
+
+from gatework.cells.base import RecurrentCell, Slots, State
+
+NONLINEARITIES = ("tanh", "relu")
+
+
+class SimpleRNNCell(RecurrentCell):
+    """Simple recurrent cell (Elman 1990)::
+
+        h_t = tanh(W_ih x_t + b_ih + W_hh h_prev + b_hh)
+
+    (``nonlinearity="relu"`` uses max(0, ·) instead of tanh). There are no gates: the whole
+    state is rewritten every step, which is why long memories fade (vanishing gradients).
+
+    Parameter count: textbooks write one bias, ``h_t = tanh(W x_t + U h_prev + b)``, giving
+    F·H + H·H + H parameters (24 for F=4, H=3). torch.nn (following cuDNN) keeps two bias
+    vectors, ``b_ih`` and ``b_hh``, whose sum plays the role of ``b``: F·H + H·H + 2H = 27.
+    This cell keeps torch.nn's 27 so weights move between the two without reshaping.
+
+    With ``layer_norm=True``: ``h_t = tanh(LN(W_ih x_t) + b_ih + LN(W_hh h_prev) + b_hh)``,
+    i.e. normalise, then the nonlinearity (see ``RecurrentCell``).
+
+    Args:
+        input_size: F. hidden_size: H. bias: both biases, as torch.nn.
+        nonlinearity: ``"tanh"`` or ``"relu"``.
+        layer_norm: see above.
+
+    Shape:
+        ``forward(x_t (B, F), h (B, H)) -> h_t (B, H)``.
+    """
+
+    gates = ("h",)
+    slots = {"h": 1}
+    torch_cell = nn.RNNCell
+
+    def __init__(
+        self,
+        input_size: int,
+        hidden_size: int,
+        bias: bool = True,
+        nonlinearity: str = "tanh",
+        layer_norm: bool = False,
+    ):
+        if nonlinearity not in NONLINEARITIES:
+            raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
+        self.nonlinearity = nonlinearity
+        super().__init__(input_size, hidden_size, bias, layer_norm)
+
+    def step(
+        self,
+        xp_t: Tensor,
+        state: State,
+        mask: Tensor | None = None,
+        out: dict[str, Tensor] | None = None,
+    ) -> tuple[Tensor, State]:
+        """``h_t = tanh(xp_t + W_hh h_prev)`` with ``xp_t = W_ih x_t + b_ih + b_hh`` (B, H).
+
+        Args and returns as ``LSTMCell.step``; ``state`` is ``(h_prev,)``.
+        """
+        buf = Slots(out)
+        pre = self.hidden_projection(state[0], mask, add=xp_t, out=buf.h)  # (B, H)
+        if self.nonlinearity == "tanh":
+            h = torch.tanh(pre, out=buf.h)  # h_t = tanh(...)
+        else:
+            h = torch.clamp_min(pre, 0.0, out=buf.h)  # h_t = max(0, ...)
+        return h, (h,)
+
+    def step_backward(
+        self,
+        saved: dict[str, Tensor],
+        state_prev: State,
+        dh: Tensor,
+        dstate: State,
+        d_xp: Tensor,
+        d_hp: Tensor,
+    ) -> State:
+        """Backward of ``step`` (BPTT)::
+
+            δpre = δh ⊙ (1 − h_t²)      (tanh)    or    δh ⊙ [h_t > 0]   (relu)
+
+        ``δpre`` is written to ``d_xp`` (it is also ∂L/∂(W_hh h_prev)); the loop adds
+        ``δh_prev = δpre W_hh``. Returns ``(None,)``: no other path to the previous state.
+        """
+        h = saved["h"]
+        if self.nonlinearity == "tanh":
+            torch.mul(dh, 1 - h * h, out=d_xp)
+        else:
+            torch.mul(dh, h > 0, out=d_xp)
+        return (None,)
+
+    def _torch_kwargs(self) -> dict:
+        return {"nonlinearity": self.nonlinearity}
+
+    def extra_repr(self) -> str:
+        return super().extra_repr() + f", nonlinearity={self.nonlinearity!r}"

@@ -1,0 +1,32 @@
+"""Gate tracing for teaching: every gate activation and state at every time step."""
+
+from __future__ import annotations
+
+import torch
+from torch import Tensor
+
+from gatework.cells.stack import RecurrentLayer
+
+
+def trace_gates(
+    layer: RecurrentLayer, x: Tensor, state: Tensor | tuple | None = None
+) -> dict[str, Tensor]:
+    """Run ``layer`` on ``x`` once more, recording what every step computed.
+
+    The normal forward records nothing; this runs the same steps writing into buffers, without
+    autograd, in the layer's current mode (call ``layer.eval()`` first to switch off dropout).
+
+    Args:
+        layer: a SimpleRNN, LSTM or GRU.
+        x: the layer's input, (B, T, F) (or (T, B, F) when ``batch_first=False``).
+        state: the initial state, as for ``layer(x, state)``.
+
+    Returns:
+        ``{"l0.f": ..., "l0.c": ..., "l1_reverse.r": ...}``: keys ``l{k}[_reverse].{name}``
+        with the cell's gate names (``i f g o c h``, ``r z n h`` or ``h``), each (B, T, H),
+        batch first, in time order (also for the reverse direction).
+    """
+    trace: dict[str, Tensor] = {}
+    with torch.no_grad():
+        layer.run(x, state, trace=trace)
+    return {k: v.transpose(0, 1) for k, v in trace.items()}  # (T, B, H) -> (B, T, H)
