@@ -1,0 +1,138 @@
+"""Any CSV a user has: name the time column, the inputs and the targets, and train.
+
+    python train.py data=csv data.path=sales.csv data.time_column=date data.targets=[units]
+
+Cleaning is explicit: unsorted or repeated timestamps, empty cells and non-numeric values are
+errors unless ``unsorted``, ``duplicates`` or ``fill`` name a policy, and whatever a policy
+repairs is counted in :meth:`describe`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from pathlib import Path
+
+import pandas as pd
+
+from gatework.datamodules.base import SeriesDataModule, names
+from gatework.datamodules.table import (
+    Table,
+    check_missing,
+    describe_dropped,
+    fill_missing,
+    numeric_columns,
+    order_rows,
+    read_csv,
+)
+
+
+class CSVDataModule(SeriesDataModule):
+    """Windows over the numeric columns of one CSV file.
+
+    Args:
+        path: the CSV file.
+        targets: column(s) to forecast.
+        inputs: column(s) the model sees; None takes every numeric column (the time column
+            excluded), and the audit names the non-numeric ones left out.
+        time_column: column holding timestamps; None indexes rows by number (then ``splits``
+            must be fractions or row counts).
+        time_format: ``strftime`` format of ``time_column`` (None: inferred).
+        fill: empty/NaN cells: None (error), ``"ffill"``, ``"interpolate"`` or ``"zero"``.
+        unsorted: timestamps going back in time: ``"error"``, ``"sort"`` or ``"keep"``.
+        duplicates: repeated timestamps: ``"error"``, ``"drop"`` (exact duplicate rows) or
+            ``"keep"``.
+        **window: ``input_len``, ``horizon``, ``n_ahead``, ``target_mode``, ``sampling_rate``,
+            ``stride``, ``splits``, ``lookback``, ``scale``, ``batch_size``, ``num_workers``
+            (see :class:`~gatework.datamodules.base.SeriesDataModule`).
+    """
+
+    def __init__(
+        self,
+        path: str | None = None,
+        targets: str | Sequence[str] | None = None,
+        inputs: str | Sequence[str] | None = None,
+        time_column: str | None = None,
+        time_format: str | None = None,
+        fill: str | None = None,
+        unsorted: str = "error",
+        duplicates: str = "error",
+        input_len: int = 24,
+        horizon: int = 1,
+        n_ahead: int = 1,
+        target_mode: str = "vector",
+        sampling_rate: int = 1,
+        stride: int = 1,
+        splits: Sequence | Mapping = (0.7, 0.15, 0.15),
+        lookback: bool = False,
+        scale: bool = True,
+        batch_size: int = 32,
+        num_workers: int = 0,
+    ) -> None:
+        super().__init__(
+            input_len=input_len,
+            horizon=horizon,
+            n_ahead=n_ahead,
+            target_mode=target_mode,
+            sampling_rate=sampling_rate,
+            stride=stride,
+            splits=splits,
+            lookback=lookback,
+            scale=scale,
+            batch_size=batch_size,
+            num_workers=num_workers,
+        )
+        self.path = path
+        self.targets = names(targets, "targets")
+        if not self.targets:
+            raise ValueError("data.targets is required: the column(s) to forecast, e.g. [sales]")
+        self.inputs = names(inputs, "inputs")
+        self.time_column = time_column
+        self.time_format = time_format
+        self.fill = fill
+        self.unsorted = unsorted
+        self.duplicates = duplicates
+
+    def local_file(self) -> Path:
+        """The file to read (``data.path``)."""
+        if self.path is None:
+            raise FileNotFoundError("no data file: pass data.path=/path/to/file.csv")
+        return Path(self.path).expanduser()
+
+    def adapt(self, df: pd.DataFrame, path: Path) -> tuple[pd.DataFrame, list[str], list[str]]:
+        """Dataset-specific columns, after ordering and before the numeric checks.
+
+        Returns:
+            The frame, extra input columns to append, and notes for the audit.
+        """
+        return df, [], []
+
+    def load_table(self) -> Table:
+        path = self.local_file()
+        df = read_csv(path, self.time_column, self.time_format)
+        notes: list[str] = []
+        if self.time_column is not None:
+            df, notes = order_rows(df, path, self.unsorted, self.duplicates)
+        df, extra, more = self.adapt(df, path)
+        notes += more
+        if self.inputs is None:
+            inputs = [
+                c for c in df.columns if c != "_line" and pd.api.types.is_numeric_dtype(df[c])
+            ]
+            notes += describe_dropped(df, inputs)
+        else:
+            inputs = list(self.inputs)
+        inputs += [c for c in extra if c not in inputs]
+        values = numeric_columns(df, inputs, path, "data.inputs")
+        extra_targets = [t for t in self.targets if t not in inputs]
+        if extra_targets:
+            values = values.join(numeric_columns(df, extra_targets, path, "data.targets"))
+        check_missing(values, df["_line"], path, self.fill)
+        values, filled = fill_missing(values, self.fill, path)
+        return Table(
+            values,
+            inputs,
+            list(self.targets),
+            unscaled=tuple(extra),
+            notes=notes + filled,
+            source=str(path),
+        )

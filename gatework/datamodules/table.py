@@ -1,0 +1,218 @@
+"""Reading a CSV into a clean numeric table, refusing bad input loudly.
+
+Every problem is an error naming the file, the column, the line and the fix, unless an explicit
+policy says otherwise; every repair a policy makes is counted in the notes the audit prints.
+Line numbers are those of the file (the header is line 1).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+
+FILL_POLICIES = (None, "ffill", "interpolate", "zero")
+UNSORTED_POLICIES = ("error", "sort", "keep")
+DUPLICATE_POLICIES = ("error", "drop", "keep")
+
+
+@dataclass
+class Table:
+    """A cleaned table and what was done to it.
+
+    Args:
+        frame: numeric columns, indexed by timestamp (DatetimeIndex) or row number.
+        inputs: input column names, in order.
+        targets: target column names, in order.
+        unscaled: columns the scaler leaves alone (one-hot encodings).
+        notes: one line per repair or remark, for the audit.
+        source: where the data came from, for the audit.
+    """
+
+    frame: pd.DataFrame
+    inputs: list[str]
+    targets: list[str]
+    unscaled: tuple[str, ...] = ()
+    notes: list[str] = field(default_factory=list)
+    source: str = ""
+
+
+def read_csv(
+    path: str | Path,
+    time_column: str | None = None,
+    time_format: str | None = None,
+    hint: str = "pass data.path=/path/to/file.csv",
+) -> pd.DataFrame:
+    """Read a CSV; with ``time_column``, parse it and make it the index.
+
+    Args:
+        path: the CSV file.
+        time_column: column holding timestamps, or None to index rows by number.
+        time_format: ``strftime`` format of the timestamps (e.g. ``"%d.%m.%Y %H:%M:%S"``);
+            None lets pandas infer it.
+        hint: what to tell the user when the file is missing.
+
+    Returns:
+        The frame, rows in file order, with a ``_line`` column holding each row's line number.
+    """
+    path = Path(path).expanduser()
+    if not path.is_file():
+        raise FileNotFoundError(f"data file {path} not found; {hint}")
+    try:
+        df = pd.read_csv(path, skipinitialspace=True)
+    except pd.errors.EmptyDataError as err:
+        raise ValueError(f"{path} is empty; it needs a header line and data rows") from err
+    if df.empty:
+        raise ValueError(f"{path} has a header but no data rows")
+    df["_line"] = np.arange(2, len(df) + 2)
+    if time_column is None:
+        return df
+    _require(df, [time_column], path, "data.time_column")
+    raw = df.pop(time_column)
+    times = pd.to_datetime(raw, format=time_format, errors="coerce")
+    bad = times.isna().to_numpy()
+    if bad.any():
+        i = int(np.flatnonzero(bad)[0])
+        raise ValueError(
+            f"{path}, line {i + 2}: column {time_column!r} holds {raw.iloc[i]!r}, not a timestamp"
+            f" in format {time_format or 'inferred from the first rows'!r} "
+            f"({int(bad.sum())} such rows); fix the file or set data.time_format"
+        )
+    df.index = pd.DatetimeIndex(times, name=time_column)
+    return df
+
+
+def _require(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> None:
+    missing = [c for c in columns if c not in df.columns]
+    if missing:
+        available = [c for c in df.columns if c != "_line"]
+        raise ValueError(
+            f"{path}: no column {missing[0]!r} (asked for by {option}); the file has {available}"
+        )
+
+
+def numeric_columns(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> pd.DataFrame:
+    """The given columns as float64, or an error at the first cell that is not a number."""
+    _require(df, columns, path, option)
+    out = {}
+    for c in columns:
+        values = pd.to_numeric(df[c], errors="coerce")
+        bad = values.isna() & df[c].notna()
+        if bad.any():
+            i = int(np.flatnonzero(bad.to_numpy())[0])
+            raise ValueError(
+                f"{path}, line {df['_line'].iloc[i]}: column {c!r} ({option}) holds "
+                f"{df[c].iloc[i]!r}, not a number ({int(bad.sum())} such cells); fix the file or "
+                f"leave {c!r} out of {option}"
+            )
+        out[c] = values.astype(np.float64)
+    return pd.DataFrame(out, index=df.index)
+
+
+def check_missing(values: pd.DataFrame, lines: pd.Series, path, fill: str | None) -> None:
+    """Refuse NaN or empty cells unless ``fill`` names a policy."""
+    if fill not in FILL_POLICIES:
+        raise ValueError(f"data.fill must be one of {FILL_POLICIES}, got {fill!r}")
+    missing = values.isna().any(axis=1).to_numpy()
+    if missing.any() and fill is None:
+        rows = np.flatnonzero(missing)
+        cells = values.iloc[rows[0]]
+        raise ValueError(
+            f"{path}: {int(missing.sum())} rows have empty or NaN cells, first at lines "
+            f"{lines.iloc[rows[:5]].tolist()} (line {lines.iloc[rows[0]]}: columns "
+            f"{cells[cells.isna()].index.tolist()}); fix the file or set data.fill to one of "
+            f"{FILL_POLICIES[1:]}"
+        )
+
+
+def fill_missing(values: pd.DataFrame, fill: str | None, path) -> tuple[pd.DataFrame, list[str]]:
+    """Apply the ``data.fill`` policy in time order; returns the frame and a note."""
+    n = int(values.isna().to_numpy().sum())
+    if n == 0 or fill is None:
+        return values, []
+    if fill == "zero":
+        out = values.fillna(0.0)
+    elif fill == "ffill":
+        out = values.ffill()
+    else:
+        out = values.interpolate(method="linear", limit_area="inside")
+    left = out.isna().any(axis=1).to_numpy()
+    if left.any():
+        raise ValueError(
+            f"{path}: data.fill={fill} cannot fill {int(left.sum())} rows at the edges of the "
+            f"series (first at {out.index[np.flatnonzero(left)[0]]}); use data.fill=zero or "
+            "trim the file"
+        )
+    return out, [f"filled {n:,} empty cells (data.fill={fill})"]
+
+
+def order_rows(
+    df: pd.DataFrame, path, unsorted: str, duplicates: str
+) -> tuple[pd.DataFrame, list[str]]:
+    """Apply the ``unsorted`` and ``duplicates`` policies to a timestamp-indexed frame.
+
+    ``duplicates="drop"`` removes exact duplicate rows only (same timestamp, same values); a
+    timestamp repeated with different values is always an error, since there is no way to know
+    which row is right.
+
+    Returns:
+        The frame and the notes describing what was found and done.
+    """
+    if unsorted not in UNSORTED_POLICIES:
+        raise ValueError(f"data.unsorted must be one of {UNSORTED_POLICIES}, got {unsorted!r}")
+    if duplicates not in DUPLICATE_POLICIES:
+        raise ValueError(f"data.duplicates must be one of {DUPLICATE_POLICIES}, got {duplicates!r}")
+    notes: list[str] = []
+    t = df.index.to_numpy()
+    back = np.flatnonzero(t[1:] < t[:-1]) + 1
+    if len(back):
+        if unsorted == "error":
+            i = back[0]
+            raise ValueError(
+                f"{path}, line {df['_line'].iloc[i]}: timestamp {df.index[i]} comes after "
+                f"{df.index[i - 1]} ({len(back)} such steps back in time); sort the file or set "
+                "data.unsorted=sort"
+            )
+        if unsorted == "sort":
+            df = df.sort_index(kind="stable")
+            notes.append(f"sorted by time: {len(back):,} rows were earlier than the row before")
+        else:
+            notes.append(f"kept file order: {len(back):,} rows are earlier than the row before")
+    dup = df.index.duplicated(keep="first")
+    if dup.any():
+        if duplicates == "error":
+            i = int(np.flatnonzero(dup)[0])
+            raise ValueError(
+                f"{path}, line {df['_line'].iloc[i]}: timestamp {df.index[i]} appears again "
+                f"({int(dup.sum())} repeated timestamps); remove them or set data.duplicates=drop "
+                "(exact duplicate rows only)"
+            )
+        if duplicates == "drop":
+            content = df.drop(columns="_line").reset_index()
+            exact = content.duplicated(keep="first").to_numpy()
+            conflict = df.index.duplicated(keep="first") & ~exact
+            if conflict.any():
+                i = int(np.flatnonzero(conflict)[0])
+                raise ValueError(
+                    f"{path}, line {df['_line'].iloc[i]}: timestamp {df.index[i]} appears twice "
+                    "with different values; data.duplicates=drop only removes exact duplicate "
+                    "rows, so fix the file"
+                )
+            df = df[~exact]
+            notes.append(f"dropped {int(exact.sum()):,} exact duplicate rows")
+        else:
+            notes.append(f"kept {int(dup.sum()):,} rows whose timestamp repeats an earlier one")
+    return df, notes
+
+
+def describe_dropped(df: pd.DataFrame, used: Sequence[str]) -> list[str]:
+    """A note naming the non-numeric columns left out when inputs default to all numeric ones."""
+    skipped = [
+        c
+        for c in df.columns
+        if c != "_line" and c not in used and not pd.api.types.is_numeric_dtype(df[c])
+    ]
+    return [f"not numeric, not used: {skipped}"] if skipped else []
