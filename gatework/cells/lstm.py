@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import torch
-import torch.nn.functional as F
 from torch import Tensor, nn
 
-from gatework.cells.base import RecurrentCell, Slots, State
+from gatework.cells.base import RecurrentCell, Slots, State, layer_norm
 
 
 class LSTMCell(RecurrentCell):
@@ -79,7 +78,7 @@ class LSTMCell(RecurrentCell):
         c = torch.addcmul(f * c_prev, i, g, out=buf.c)  # c_t = f_t ⊙ c_prev + i_t ⊙ g_t
         c_out = c
         if self.layer_norm:
-            c_out = F.layer_norm(c, (H,), self.ln_gain_c, self.ln_bias_c, eps=1e-5)
+            c_out = layer_norm(c, H, self.ln_gain_c, self.ln_bias_c)  # LN_c(c_t)
         h = torch.mul(o, torch.tanh(c_out, out=buf.tanh_c), out=buf.h)  # h_t = o_t ⊙ tanh(c_t)
         return h, (h, c)
 
