@@ -1,0 +1,77 @@
+"""backend=torch and backend=gatework: same outputs with the same weights; clear refusals."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from models_testkit import build, cells_available, make_spec, sine
+from torch import nn
+
+from gatework.datamodules.spec import SeriesSpec
+from gatework.models.recurrent_backend import make_recurrent
+
+needs_cells = pytest.mark.skipif(not cells_available(), reason="gatework.cells has no layers yet")
+SPEC = SeriesSpec(input_len=12, n_inputs=2, n_targets=2, n_ahead=3, target_input_index=(0, 1))
+CASES = [
+    ("rnn", "vector", {"bidirectional": True, "num_layers": 2}),
+    ("lstm", "vector", {"bidirectional": True, "num_layers": 2}),
+    ("gru", "vector", {"num_layers": 2}),
+    ("seq2seq", "sequence", {"cell": "lstm"}),
+    ("encoder_decoder", "vector", {"cell": "lstm", "num_layers": 2}),
+    ("cnn_lstm", "sequence", {}),
+    ("conv_gru", "vector", {}),
+]
+
+
+@pytest.mark.parametrize(
+    ("option", "value"), [("recurrent_dropout", 0.2), ("layer_norm", True), ("reset_after", False)]
+)
+def test_torch_backend_refuses_what_torch_nn_lacks(option: str, value):
+    with pytest.raises(ValueError, match=f"model.{option}={value} is not available in torch.nn"):
+        make_recurrent("gru", 2, 4, backend="torch", **{option: value})
+
+
+def test_unknown_backend_lists_the_choices():
+    with pytest.raises(ValueError, match=r"backend must be one of \('gatework', 'torch'\)"):
+        make_recurrent("gru", 2, 4, backend="cudnn")
+
+
+def copy_into_gatework(torch_model: nn.Module, gatework_model: nn.Module) -> None:
+    """Gives ``gatework_model`` the weights of its backend=torch twin."""
+    copied = []
+    for name, module in torch_model.named_children():
+        if isinstance(module, nn.RNNBase):
+            setattr(gatework_model, name, type(getattr(gatework_model, name)).from_torch(module))
+            copied.append(name + ".")
+    result = gatework_model.load_state_dict(torch_model.state_dict(), strict=False)
+    assert copied and all(key.startswith(tuple(copied)) for key in result.missing_keys)
+
+
+@needs_cells
+@pytest.mark.parametrize(("name", "mode", "overrides"), CASES, ids=[c[0] for c in CASES])
+def test_backends_give_identical_outputs(name: str, mode: str, overrides: dict):
+    spec = SeriesSpec(**{**SPEC.__dict__, "target_mode": mode})
+    ref = build(name, spec, backend="torch", **overrides).double().eval()
+    ours = build(name, spec, backend="gatework", **overrides).double().eval()
+    copy_into_gatework(ref, ours)
+    x = torch.randn(3, 12, 2, dtype=torch.float64)
+    expected, got = ref.forecast(x), ours.forecast(x)
+    torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
+    expected.sum().backward()
+    got.sum().backward()
+    torch.testing.assert_close(ours.head.weight.grad, ref.head.weight.grad)
+
+
+@needs_cells
+def test_gatework_only_options_train():
+    series = sine(40)
+    spec = make_spec(series, input_len=8, n_ahead=1)
+    model = build(
+        "gru", spec, recurrent_dropout=0.2, layer_norm=True, reset_after=False, dropout=0.1,
+        num_layers=2,
+    )  # fmt: skip
+    x = torch.randn(4, 8, 1)
+    model.train()
+    loss = model.forecast(x).square().mean()
+    loss.backward()
+    assert all(p.grad is not None for p in model.parameters() if p.requires_grad)

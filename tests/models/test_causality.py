@@ -1,0 +1,63 @@
+"""Causal convolutions: the output at step t never reads inputs after t."""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from models_testkit import build
+
+from gatework.datamodules.spec import SeriesSpec
+from gatework.models.causal_conv import CausalConv1d
+from gatework.models.wavenet import receptive_field
+
+T = 24
+SPEC = SeriesSpec(input_len=T, n_inputs=2, n_targets=1, n_ahead=3, target_mode="sequence")
+
+
+def assert_causal(forward, x: torch.Tensor, t: int) -> None:
+    """Perturbing the inputs after step t leaves the outputs up to t unchanged, not after."""
+    changed = x.clone()
+    changed[:, t + 1 :] += torch.randn_like(changed[:, t + 1 :])
+    before, after = forward(x), forward(changed)
+    torch.testing.assert_close(after[:, : t + 1], before[:, : t + 1], rtol=0, atol=0)
+    assert not torch.allclose(after[:, t + 1 :], before[:, t + 1 :])
+
+
+@pytest.mark.parametrize("dilation", [1, 3])
+def test_causal_conv1d(dilation: int):
+    conv = CausalConv1d(2, 4, kernel_size=3, dilation=dilation)
+    x = torch.randn(2, T, 2)
+    for t in (0, 7, T - 2):
+        assert_causal(lambda v: conv(v.transpose(1, 2)).transpose(1, 2), x, t)
+
+
+@pytest.mark.parametrize("name", ["wavenet", "cnn_lstm"])
+def test_causal_models(name: str):
+    overrides = {"backend": "torch"} if name == "cnn_lstm" else {}
+    model = build(name, SPEC, **overrides).eval()
+    x = torch.randn(2, T, 2)
+    with torch.no_grad():
+        for t in (0, 11, T - 2):
+            assert_causal(model.forecast, x, t)
+
+
+def test_wavenet_receptive_field_is_logged_and_enforced():
+    assert receptive_field(2, [1, 2, 4, 8]) == 16
+    assert receptive_field(3, [1, 2, 4, 8, 1, 2, 4, 8]) == 61
+    model = build("wavenet", SPEC)
+    assert model.hparams["receptive_field"] == model.receptive_field == 64
+    with pytest.raises(ValueError, match="receptive field 8 steps < data.input_len=24"):
+        build("wavenet", SPEC, dilations=[1, 2, 4], require_full_receptive_field=True)
+    with pytest.warns(UserWarning, match="receptive field 8 steps"):
+        build("wavenet", SPEC, dilations=[1, 2, 4])
+
+
+def test_wavenet_output_reads_exactly_its_receptive_field():
+    with pytest.warns(UserWarning, match="receptive field 8 steps"):
+        model = build("wavenet", SPEC, dilations=[1, 2, 4], filters=8).eval()
+    x = torch.rand(1, T, 2) + 0.1
+    for p in model.parameters():  # positive weights and inputs: every ReLU passes every tap
+        p.data.uniform_(0.1, 0.2)
+    grad = torch.autograd.functional.jacobian(lambda v: model.forecast(v)[0, -1, 0], x)
+    reached = grad.abs().sum(dim=-1)[0] > 0  # (T,): input steps the last output depends on
+    assert reached.nonzero().flatten().tolist() == list(range(T - 8, T))
