@@ -96,6 +96,7 @@ class SeriesDataModule(L.LightningDataModule):
         self._values: np.ndarray | None = None
         self._audit = ""
         self._pending_state: dict | None = None
+        self._daily: bool | None = None
 
     # --- what subclasses provide -------------------------------------------------------------
     def load_table(self) -> Table:
@@ -114,10 +115,11 @@ class SeriesDataModule(L.LightningDataModule):
     def label(self, row: int) -> str:
         """How the audit names a row: its timestamp, or its number."""
         index = self.table.frame.index
-        if isinstance(index, pd.DatetimeIndex):
-            t = index[row]
-            return str(t.date()) if t == t.normalize() else str(t)
-        return f"row {row}"
+        if not isinstance(index, pd.DatetimeIndex):
+            return f"row {row}"
+        if self._daily is None:  # dates alone when every timestamp is a midnight
+            self._daily = bool((index == index.normalize()).all())
+        return str(index[row].date()) if self._daily else str(index[row])
 
     # --- the three stages ----------------------------------------------------------------------
     def setup(self, stage: str | None = None) -> None:

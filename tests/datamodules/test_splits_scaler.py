@@ -1,0 +1,139 @@
+"""Splits by fraction, row count and date; a scaler that only ever sees the training rows."""
+
+from __future__ import annotations
+
+import numpy as np
+import pandas as pd
+import pytest
+import torch
+
+from gatework.datamodules import CSVDataModule, StandardScaler
+from gatework.datamodules.splits import RowRange, split_rows
+
+DAYS = pd.date_range("2015-12-01", "2019-08-31", freq="D")
+
+
+def test_fractions_truncate_as_chollet():
+    # num_train = int(0.5 * N), num_val = int(0.25 * N), the rest is test
+    ranges = split_rows(pd.RangeIndex(420_451), [0.5, 0.25, 0.25])
+    assert ranges == {
+        "train": RowRange(0, 210_225),
+        "val": RowRange(210_225, 315_337),
+        "test": RowRange(315_337, 420_451),
+    }
+
+
+def test_fractions_below_one_leave_the_tail_unused():
+    assert split_rows(pd.RangeIndex(100), [0.5, 0.2, 0.1])["test"] == RowRange(70, 80)
+
+
+def test_row_counts():
+    ranges = split_rows(pd.RangeIndex(10_000), [7000, 2000, 1000])
+    assert [tuple(r) for r in ranges.values()] == [(0, 7000), (7000, 9000), (9000, 10_000)]
+
+
+def test_dates_are_inclusive_partial_months_as_geron():
+    splits = {
+        "train": ["2016-01", "2018-12"],
+        "val": ["2019-01", "2019-05"],
+        "test": ["2019-06", None],
+    }
+    ranges = split_rows(DAYS, splits)
+    assert DAYS[ranges["train"].start] == pd.Timestamp("2016-01-01")
+    assert DAYS[ranges["train"].stop - 1] == pd.Timestamp("2018-12-31")
+    assert [len(r) for r in ranges.values()] == [1096, 151, 92]
+    assert DAYS[ranges["test"].stop - 1] == DAYS[-1]
+
+
+@pytest.mark.parametrize(
+    ("splits", "message"),
+    [
+        ([0.6, 0.3, 0.2], r"fractions must be >= 0 and sum to at most 1, got \[0.6, 0.3, 0.2\]"),
+        ([700, 200, 200], r"row counts \[700, 200, 200\] need 1100 rows, the data has 1000"),
+        ([0.9, 0.1, 0.0], r"gives the test split no rows"),
+        ([1, 2], r"data.splits must be three fractions"),
+        (["a", "b", "c"], r"data.splits must hold three numbers"),
+        ({"train": ["2016", "2017"]}, r"needs exactly the keys \('train', 'val', 'test'\)"),
+    ],
+)
+def test_bad_splits(splits, message):
+    with pytest.raises(ValueError, match=message):
+        split_rows(pd.RangeIndex(1000), splits)
+
+
+def test_date_splits_must_not_overlap():
+    splits = {"train": ["2016", "2018"], "val": ["2018-06", "2019-01"], "test": ["2019-02", None]}
+    with pytest.raises(ValueError, match=r"val starts before train ends .* must not overlap"):
+        split_rows(DAYS, splits)
+
+
+def test_date_splits_need_timestamps():
+    with pytest.raises(ValueError, match=r"by date needs timestamps: set data.time_column"):
+        split_rows(pd.RangeIndex(10), {"train": [0, 1], "val": [2, 3], "test": [4, 5]})
+
+
+def test_scaler_statistics_are_those_of_the_training_rows_only(tmp_path):
+    # train rows hold small values, later rows huge ones: any leak shows in the statistics
+    rng = np.random.default_rng(0)
+    a = np.r_[rng.normal(5, 2, 60), rng.normal(500, 50, 40)]
+    b = np.r_[rng.normal(-1, 0.5, 60), rng.normal(90, 9, 40)]
+    path = tmp_path / "two.csv"
+    pd.DataFrame({"a": a, "b": b}).to_csv(path, index=False)
+    dm = CSVDataModule(path=str(path), targets="b", input_len=4, splits=[60, 20, 20])
+    dm.setup()
+    np.testing.assert_allclose(dm.scaler.mean, [a[:60].mean(), b[:60].mean()], rtol=1e-12)
+    np.testing.assert_allclose(dm.scaler.std, [a[:60].std(), b[:60].std()], rtol=1e-12)
+    assert dm.spec.target_mean == pytest.approx((b[:60].mean(),))
+    assert dm.spec.target_std == pytest.approx((b[:60].std(),))
+    x, y = dm.datasets["val"][0]  # val windows are scaled with the training statistics
+    assert x[0].numpy() == pytest.approx((np.r_[a[60], b[60]] - dm.scaler.mean) / dm.scaler.std)
+    assert "scaler: fit on train rows only, row 0 .. row 59 (60 rows)" in dm.describe()
+
+
+def test_scaler_round_trip_and_state():
+    x = np.array([[1.0, 10.0, 0.0], [3.0, 10.0, 1.0], [5.0, 10.0, 0.0]])
+    scaler = StandardScaler(["a", "const", "onehot"]).fit(x, scaled=[True, True, False])
+    assert scaler.mean.tolist() == [3.0, 10.0, 0.0]
+    assert scaler.std.tolist() == pytest.approx([np.sqrt(8 / 3), 1.0, 1.0])  # ddof=0; 0 -> 1
+    np.testing.assert_allclose(scaler.inverse_transform(scaler.transform(x)), x)
+    t = torch.tensor([[0.5, -1.0]], dtype=torch.float64)
+    assert scaler.inverse_transform(t, columns=["a", "onehot"])[0].tolist() == pytest.approx(
+        [3 + 0.5 * np.sqrt(8 / 3), -1.0]
+    )
+    other = StandardScaler(["a", "const", "onehot"])
+    other.load_state_dict(scaler.state_dict())
+    np.testing.assert_array_equal(other.transform(x), scaler.transform(x))
+    with pytest.raises(ValueError, match=r"scaler state is for columns \('a', 'const', 'onehot'\)"):
+        StandardScaler(["a"]).load_state_dict(scaler.state_dict())
+
+
+def test_checkpoint_state_restores_the_scaler(tmp_path):
+    path = tmp_path / "v.csv"
+    pd.DataFrame({"v": np.arange(100.0) ** 2}).to_csv(path, index=False)
+    dm = CSVDataModule(path=str(path), targets="v", input_len=3)
+    dm.setup()
+    state = dm.state_dict()
+    assert state["scaler"]["mean"] == pytest.approx([np.mean(np.arange(70.0) ** 2)])
+    # a datamodule on other rows, restored from the checkpoint, scales as the trained one did
+    fresh = CSVDataModule(path=str(path), targets="v", input_len=3, splits=[0.2, 0.4, 0.4])
+    fresh.setup()
+    assert fresh.spec.target_mean != dm.spec.target_mean
+    fresh.load_state_dict(state)
+    assert fresh.spec.target_mean == dm.spec.target_mean
+    x, _ = fresh.datasets["val"][0]
+    assert x[0, 0].item() == pytest.approx((20**2 - dm.spec.target_mean[0]) / dm.spec.target_std[0])
+    assert "scaler: loaded from a checkpoint" in fresh.describe()
+    late = CSVDataModule(path=str(path), targets="v", input_len=3, splits=[0.2, 0.4, 0.4])
+    late.load_state_dict(state)  # before setup, as when a checkpoint is loaded first
+    late.setup()
+    assert late.spec.target_std == dm.spec.target_std
+
+
+def test_scale_false_is_the_identity(tmp_path):
+    path = tmp_path / "v.csv"
+    pd.DataFrame({"v": np.arange(50.0)}).to_csv(path, index=False)
+    dm = CSVDataModule(path=str(path), targets="v", input_len=3, scale=False)
+    dm.setup()
+    assert dm.spec.target_mean == (0.0,) and dm.spec.target_std == (1.0,)
+    assert dm.datasets["train"][5][0][:, 0].tolist() == [5, 6, 7]
+    assert "scaler: none (scale=false)" in dm.describe()
