@@ -51,6 +51,7 @@ def copy_into_gatework(torch_model: nn.Module, gatework_model: nn.Module) -> Non
 @pytest.mark.parametrize(("name", "mode", "overrides"), CASES, ids=[c[0] for c in CASES])
 def test_backends_give_identical_outputs(name: str, mode: str, overrides: dict):
     spec = SeriesSpec(**{**SPEC.__dict__, "target_mode": mode})
+    overrides = {"hidden_size": 8, **overrides}
     ref = build(name, spec, backend="torch", **overrides).double().eval()
     ours = build(name, spec, backend="gatework", **overrides).double().eval()
     copy_into_gatework(ref, ours)

@@ -65,7 +65,7 @@ def test_losses_on_scaled_values(loss: str):
 def test_best_checkpoint_restores_with_weights_only_loading(trainer_kwargs, tmp_path):
     dm = datamodule("vector")
     model = build("dense", dm.spec, hidden_sizes=[8], time2vec=2)
-    ckpt = ModelCheckpoint(dirpath=tmp_path, monitor="val/loss")
+    ckpt = ModelCheckpoint(dirpath=tmp_path, monitor="val/mae")  # as configs/callbacks
     kwargs = {**trainer_kwargs, "enable_checkpointing": True}
     trainer = L.Trainer(max_epochs=2, limit_train_batches=2, callbacks=[ckpt], **kwargs)
     trainer.fit(model, datamodule=dm)
