@@ -102,7 +102,11 @@ class RidershipDataModule(CSVDataModule):
     def prepare_data(self) -> None:
         """Download the export unless ``data.path`` is given or it is cached."""
         if self.path is None:
-            fetch(URL, FILE, self.sha256, cache_dir(self.cache_dir), HINT)
+            hint = (
+                f"{HINT}. The live export grows every day, so it differs from the 2021-11-30 "
+                "snapshot the default data.sha256 pins: pass data.sha256=null to accept it"
+            )
+            fetch(URL, FILE, self.sha256, cache_dir(self.cache_dir), hint)
 
     def local_file(self) -> Path:
         if self.path is not None:

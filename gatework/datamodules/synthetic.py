@@ -54,7 +54,8 @@ class SyntheticDataModule(SeriesDataModule):
         horizon: steps from the last input to the first target.
         n_ahead: target steps (1 or 10 in the book).
         target_mode: ``"vector"`` or ``"sequence"``.
-        splits: series per split, as counts or fractions (dates make no sense here).
+        splits: series per split, as fractions (default: 7,000 / 2,000 / 1,000 of 10,000) or
+            counts; dates make no sense here.
         seed: generator seed.
         scale: standard-scale with training statistics (default False: the book's raw values,
             so losses compare with its MSEs directly).
@@ -69,7 +70,7 @@ class SyntheticDataModule(SeriesDataModule):
         horizon: int = 1,
         n_ahead: int = 1,
         target_mode: str = "vector",
-        splits: Sequence | Mapping = (7000, 2000, 1000),
+        splits: Sequence | Mapping = (0.7, 0.2, 0.1),
         seed: int = 42,
         scale: bool = False,
         batch_size: int = 32,

@@ -37,7 +37,7 @@ def cta_frame(first: str = "2015-10-01", last: str = "2019-12-31") -> pd.DataFra
     """Daily CTA-like rows: rail = day number since ``first``, bus = 2 * rail + 1."""
     days = pd.date_range(first, last, freq="D")
     n = np.arange(len(days))
-    kind = np.where(days.dayofweek == 5, "A", np.where(days.dayofweek == 6, "U", "W"))
+    kind = np.where(days.day_of_week == 5, "A", np.where(days.day_of_week == 6, "U", "W"))
     return pd.DataFrame(
         {
             "service_date": days.strftime("%m/%d/%Y"),
