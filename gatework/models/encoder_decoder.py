@@ -84,7 +84,9 @@ class EncoderDecoder(ForecastModule):
             "columns", torch.tensor([i or 0 for i in index]), persistent=False
         )  # (J,)
 
-    def forecast(self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None):
+    def forecast(
+        self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None
+    ) -> Tensor:
         """As the base, plus the true targets for teacher forcing while training."""
         teacher = y if self.training and self.teacher_forcing > 0 else None
         return self(self.add_time_features(x), x_future, teacher)
