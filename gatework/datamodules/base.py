@@ -127,7 +127,7 @@ class SeriesDataModule(L.LightningDataModule):
         if self.datasets:
             return
         table = self.load_table()
-        columns = list(dict.fromkeys([*table.inputs, *table.targets]))
+        columns = list(dict.fromkeys([*table.inputs, *table.targets, *table.future]))
         self.table = table
         self._values = table.frame[columns].to_numpy(np.float64)  # (N, C)
         self.ranges = self.split_ranges(table.frame.index)
@@ -147,6 +147,11 @@ class SeriesDataModule(L.LightningDataModule):
         idx_in = [scaler.columns.index(c) for c in table.inputs]
         idx_tg = [scaler.columns.index(c) for c in table.targets]
         x, y = scaled[:, idx_in].contiguous(), scaled[:, idx_tg].contiguous()  # (N, F), (N, J)
+        future = None
+        if table.future:
+            future = scaled[
+                :, [scaler.columns.index(c) for c in table.future]
+            ].contiguous()  # (N, P)
         audits = []
         for name in SPLIT_NAMES:
             rows = self.ranges[name]
@@ -160,7 +165,7 @@ class SeriesDataModule(L.LightningDataModule):
                     f"horizon={geo.horizon}, n_ahead={geo.n_ahead}); shorten the window or "
                     "widen data.splits"
                 )
-            self.datasets[name] = WindowDataset(x, y, starts, geo)
+            self.datasets[name] = WindowDataset(x, y, starts, geo, future)
             audits.append(check_split(name, rows, self.datasets[name], input_lo))
         self.spec = SeriesSpec(
             input_len=geo.input_len,
@@ -176,6 +181,7 @@ class SeriesDataModule(L.LightningDataModule):
             ),
             target_mean=tuple(float(v) for v in scaler.mean[idx_tg]),
             target_std=tuple(float(v) for v in scaler.std[idx_tg]),
+            n_future=len(table.future),
         )
         self._audit = format_audit(self._header(), audits, self._scaler_line(), self.label)
 
@@ -186,6 +192,11 @@ class SeriesDataModule(L.LightningDataModule):
             f"table: {n:,} rows, {self.label(0)} .. {self.label(n - 1)}",
             *(f"  {note}" for note in self.table.notes),
             f"inputs: {self.table.inputs}; targets: {self.table.targets}",
+            *(
+                [f"x_future, read at the target rows: {self.table.future}"]
+                if self.table.future
+                else []
+            ),
             f"windows: input_len={geo.input_len} sampling_rate={geo.sampling_rate} "
             f"horizon={geo.horizon} n_ahead={geo.n_ahead} target_mode={geo.target_mode} "
             f"stride={geo.stride} lookback={str(self.lookback).lower()}",

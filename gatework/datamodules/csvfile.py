@@ -41,10 +41,14 @@ class CSVDataModule(SeriesDataModule):
         unsorted: timestamps going back in time: ``"error"``, ``"sort"`` or ``"keep"``.
         duplicates: repeated timestamps: ``"error"``, ``"drop"`` (exact duplicate rows) or
             ``"keep"``.
+        future_columns: known-future covariates, served as ``x_future`` (B, n_ahead, P) read at
+            the target rows: only columns whose values are known in advance (calendar, plans).
         **window: ``input_len``, ``horizon``, ``n_ahead``, ``target_mode``, ``sampling_rate``,
             ``stride``, ``splits``, ``lookback``, ``scale``, ``batch_size``, ``num_workers``
             (see :class:`~gatework.datamodules.base.SeriesDataModule`).
     """
+
+    unscaled_columns: tuple[str, ...] = ()  # one-hot columns a subclass adds, left unscaled
 
     def __init__(
         self,
@@ -56,6 +60,7 @@ class CSVDataModule(SeriesDataModule):
         fill: str | None = None,
         unsorted: str = "error",
         duplicates: str = "error",
+        future_columns: str | Sequence[str] | None = None,
         input_len: int = 24,
         horizon: int = 1,
         n_ahead: int = 1,
@@ -91,6 +96,7 @@ class CSVDataModule(SeriesDataModule):
         self.fill = fill
         self.unsorted = unsorted
         self.duplicates = duplicates
+        self.future_columns = names(future_columns, "future_columns") or []
 
     def local_file(self) -> Path:
         """The file to read (``data.path``)."""
@@ -126,13 +132,17 @@ class CSVDataModule(SeriesDataModule):
         extra_targets = [t for t in self.targets if t not in inputs]
         if extra_targets:
             values = values.join(numeric_columns(df, extra_targets, path, "data.targets"))
+        extra_future = [c for c in self.future_columns if c not in values.columns]
+        if extra_future:
+            values = values.join(numeric_columns(df, extra_future, path, "data.future_columns"))
         check_missing(values, df["_line"], path, self.fill)
         values, filled = fill_missing(values, self.fill, path)
         return Table(
             values,
             inputs,
             list(self.targets),
-            unscaled=tuple(extra),
+            unscaled=self.unscaled_columns,
+            future=list(self.future_columns),
             notes=notes + filled,
             source=str(path),
         )

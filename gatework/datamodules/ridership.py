@@ -7,6 +7,8 @@ module sorts by date and drops exact duplicates (the audit says how many), renam
 validation 2019-01 .. 2019-05, test from 2019-06. Defaults: rail alone, 56-day windows, the next
 day. ``next_day_type: true`` adds the book's known-future covariate, the next day's type one-hot
 (``next_day_type_A``, ``_U``, ``_W``: Saturday, Sunday/holiday, weekday) as unscaled input columns.
+For the encoder-decoder, ``future_columns: [day_type_A, day_type_U, day_type_W]`` serves each
+target day's own type as ``x_future`` instead.
 
 The default checksum pins the 2021-11-30 snapshot the book uses (7,701 rows). The live export grows
 every day, so a fresh download will not match it: pass ``data.sha256=null`` to accept the current
@@ -51,8 +53,12 @@ class RidershipDataModule(CSVDataModule):
         inputs: among ``bus``, ``rail``, ``total`` (default ``[rail]``).
         targets: among the same (default ``[rail]``).
         next_day_type: append the next day's type, one-hot, to the inputs.
+        future_columns: known-future covariates read at the target days, e.g.
+            ``[day_type_A, day_type_U, day_type_W]`` (each target day's type, one-hot).
         **rest: as :class:`~gatework.datamodules.csvfile.CSVDataModule`.
     """
+
+    unscaled_columns = tuple(f"{p}day_type_{d}" for p in ("", "next_") for d in DAY_TYPES)
 
     def __init__(
         self,
@@ -62,6 +68,7 @@ class RidershipDataModule(CSVDataModule):
         inputs: str | Sequence[str] = ("rail",),
         targets: str | Sequence[str] = ("rail",),
         next_day_type: bool = False,
+        future_columns: str | Sequence[str] | None = None,
         input_len: int = 56,
         horizon: int = 1,
         n_ahead: int = 1,
@@ -83,6 +90,7 @@ class RidershipDataModule(CSVDataModule):
             fill=None,
             unsorted="sort",
             duplicates="drop",
+            future_columns=future_columns,
             input_len=input_len,
             horizon=horizon,
             n_ahead=n_ahead,
@@ -134,6 +142,8 @@ class RidershipDataModule(CSVDataModule):
                 f"{path}, line {df['_line'].iloc[i]}: day_type is {df['day_type'].iloc[i]!r}, "
                 f"expected one of {DAY_TYPES}; fix the file"
             )
+        for d in DAY_TYPES:  # each day's own type, one-hot: what future_columns can name
+            df[f"day_type_{d}"] = (df["day_type"] == d).astype(np.float64)
         same = sha256sum(path) == SNAPSHOT_SHA256
         notes = [f"sha256 {'matches' if same else 'differs from'} the 2021-11-30 snapshot"]
         if not self.next_day_type:

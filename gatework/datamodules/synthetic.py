@@ -99,6 +99,7 @@ class SyntheticDataModule(SeriesDataModule):
             frame,
             ["x"],
             ["x"],
+            notes=[f"{self.n_series:,} series of {self.length} steps, one window each"],
             source=f"generate_series(n_series={self.n_series}, n_steps={self.length}, "
             f"seed={self.seed})",
         )

@@ -28,6 +28,7 @@ class Table:
         inputs: input column names, in order.
         targets: target column names, in order.
         unscaled: columns the scaler leaves alone (one-hot encodings).
+        future: known-future covariates, read at the target rows into ``x_future``.
         notes: one line per repair or remark, for the audit.
         source: where the data came from, for the audit.
     """
@@ -36,6 +37,7 @@ class Table:
     inputs: list[str]
     targets: list[str]
     unscaled: tuple[str, ...] = ()
+    future: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     source: str = ""
 

@@ -113,3 +113,20 @@ def test_real_file_gives_the_books_days_splits_and_naive_errors(cta_csv):
     # Géron's naive forecast (the value 7 days earlier), 2019-03 .. 2019-05: rail 42,143, bus 43,916
     mae = frame[["rail", "bus"]].diff(7).loc["2019-03":"2019-05"].abs().mean()
     assert round(mae["rail"]) == 42143 and round(mae["bus"]) == 43916
+
+
+def test_future_columns_give_each_target_days_type(cta_file):
+    future = ["day_type_A", "day_type_U", "day_type_W"]
+    dm = RidershipDataModule(path=str(cta_file), n_ahead=14, future_columns=future, scale=False)
+    dm.setup()
+    assert dm.spec.n_future == 3 and dm.spec.input_names == ("rail",)
+    x, y, x_future = next(iter(dm.val_dataloader()))
+    assert x_future.shape == (32, 14, 3) and y.shape == (32, 14)
+    target_days = pd.DatetimeIndex([day(v) for v in y[5].tolist()]).day_of_week.to_numpy()
+    expected = np.stack([target_days == 5, target_days == 6, target_days < 5], axis=1)
+    np.testing.assert_array_equal(x_future[5].numpy(), expected.astype(np.float32))
+    assert "x_future, read at the target rows: ['day_type_A'" in dm.describe()
+    with pytest.raises(
+        ValueError, match=r"no column 'holiday' \(asked for by data.future_columns\)"
+    ):
+        RidershipDataModule(path=str(cta_file), future_columns="holiday").setup()
