@@ -74,3 +74,19 @@ def test_best_checkpoint_restores_with_weights_only_loading(trainer_kwargs, tmp_
     assert reloaded.hparams["hidden_sizes"] == [8] and reloaded.spec == dm.spec
     again = L.Trainer(**trainer_kwargs).test(reloaded, datamodule=dm, verbose=False)[0]
     assert again["test/mae"] == pytest.approx(best["test/mae"])
+
+
+NO_CUDA = pytest.mark.skipif(not torch.cuda.is_available(), reason="needs CUDA")
+
+
+@pytest.mark.parametrize("device", ["cpu", pytest.param("cuda", marks=[pytest.mark.gpu, NO_CUDA])])
+def test_every_config_runs_on_the_device(device: str):
+    dm = datamodule("vector")
+    x, y = (t.to(device) for t in dm.dataset[:8])
+    for name in CONFIG_NAMES:
+        spec = datamodule("sequence").spec if name == "seq2seq" else dm.spec
+        model = build(name, spec, time2vec=2).to(device).eval()
+        pred = model.to_original(model.last_step(model.forecast(x)))  # (8, K*J)
+        assert pred.device.type == device and pred.shape == y.shape
+        model.metrics["val"].update(pred, y)
+        assert model.metrics["val"].compute()["mae"].device.type == device
