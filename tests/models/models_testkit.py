@@ -66,12 +66,19 @@ def make_spec(series: torch.Tensor, input_len: int, n_ahead: int, **kwargs) -> S
 
 
 class WindowDataModule(L.LightningDataModule):
-    """Serves the same (x, y) windows as train, val and test split."""
+    """Serves the same (x, y) or (x, y, x_future) windows as train, val and test split."""
 
-    def __init__(self, x: torch.Tensor, y: torch.Tensor, spec: SeriesSpec, batch_size: int = 16):
+    def __init__(
+        self,
+        x: torch.Tensor,
+        y: torch.Tensor,
+        spec: SeriesSpec,
+        batch_size: int = 16,
+        x_future: torch.Tensor | None = None,
+    ):
         super().__init__()
         self.spec, self.batch_size = spec, batch_size
-        self.dataset = TensorDataset(x, y)
+        self.dataset = TensorDataset(x, y) if x_future is None else TensorDataset(x, y, x_future)
 
     def _loader(self, shuffle: bool = False) -> DataLoader:
         return DataLoader(self.dataset, batch_size=self.batch_size, shuffle=shuffle)

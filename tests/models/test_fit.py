@@ -8,6 +8,8 @@ import torch
 from lightning.pytorch.callbacks import ModelCheckpoint
 from models_testkit import CONFIG_NAMES, WindowDataModule, build, make_spec, sine, windows
 
+from gatework.datamodules.spec import SeriesSpec
+
 INPUT_LEN, N_AHEAD = 12, 2
 
 
@@ -90,3 +92,16 @@ def test_every_config_runs_on_the_device(device: str):
         assert pred.device.type == device and pred.shape == y.shape
         model.metrics["val"].update(pred, y)
         assert model.metrics["val"].compute()["mae"].device.type == device
+
+
+@pytest.mark.parametrize("name", ["encoder_decoder", "gru"])
+def test_batches_with_known_future_covariates(name: str, trainer_kwargs):
+    dm = datamodule("vector")
+    x, y = dm.dataset.tensors
+    spec = SeriesSpec(**{**dm.spec.__dict__, "n_future": 3})
+    x_future = torch.randn(len(x), N_AHEAD, 3)  # (W, K, P), e.g. one-hot day types
+    dm = WindowDataModule(x, y, spec, x_future=x_future)
+    model = build(name, spec)
+    trainer = L.Trainer(fast_dev_run=True, **trainer_kwargs)
+    trainer.fit(model, datamodule=dm)
+    assert "test/mae_h2" in trainer.test(model, datamodule=dm, verbose=False)[0]
