@@ -12,7 +12,6 @@ from collections.abc import Mapping, Sequence
 import lightning as L
 import numpy as np
 import pandas as pd
-import torch
 from torch.utils.data import DataLoader
 
 from gatework.datamodules.audit import check_split, format_audit
@@ -143,15 +142,12 @@ class SeriesDataModule(L.LightningDataModule):
 
     def _build(self) -> None:
         table, scaler, geo = self.table, self.scaler, self.geometry
-        scaled = torch.from_numpy(scaler.transform(self._values).astype(np.float32))  # (N, C)
+        scaled = scaler.transform(self._values).astype(np.float32)  # (N, C)
         idx_in = [scaler.columns.index(c) for c in table.inputs]
         idx_tg = [scaler.columns.index(c) for c in table.targets]
-        x, y = scaled[:, idx_in].contiguous(), scaled[:, idx_tg].contiguous()  # (N, F), (N, J)
-        future = None
-        if table.future:
-            future = scaled[
-                :, [scaler.columns.index(c) for c in table.future]
-            ].contiguous()  # (N, P)
+        idx_fu = [scaler.columns.index(c) for c in table.future]
+        x, y = scaled[:, idx_in], scaled[:, idx_tg]  # (N, F), (N, J)
+        future = scaled[:, idx_fu] if idx_fu else None  # (N, P)
         audits = []
         for name in SPLIT_NAMES:
             rows = self.ranges[name]
@@ -252,6 +248,8 @@ class SeriesDataModule(L.LightningDataModule):
         """Use a checkpoint's scaler instead of refitting (re-scales windows if already set up)."""
         if "scaler" not in state_dict:
             return
+        if self.scaler is not None and self.scaler.state_dict() == state_dict["scaler"]:
+            return  # the same statistics: nothing to redo
         self._pending_state = state_dict["scaler"]
         if self.scaler is not None:
             self.scaler.load_state_dict(self._pending_state)

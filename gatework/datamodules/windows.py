@@ -111,12 +111,13 @@ class WindowDataset(Dataset):
     """Windows over shared (N, F) inputs and (N, J) targets, built on demand from start rows.
 
     ``dataset[i]`` is one sample; ``dataset.__getitems__(indices)`` builds a whole batch with one
-    gather (PyTorch's DataLoader calls it when the dataset defines it; pair it with
-    :func:`collate_batch`).
+    gather per array (PyTorch's DataLoader calls it when the dataset defines it; pair it with
+    :func:`collate_batch`). The gathers use ``numpy.take``, several times faster than torch's
+    advanced indexing on CPU for these shapes.
 
     Args:
-        inputs: the scaled input columns. Shape: (N, F).
-        targets: the scaled target columns. Shape: (N, J).
+        inputs: the scaled input columns, float32. Shape: (N, F).
+        targets: the scaled target columns, float32. Shape: (N, J).
         starts: start row of each window. Shape: (W,).
         geometry: the window layout.
         future: known-future covariates read at the target rows (vector layout). Shape: (N, P).
@@ -127,52 +128,59 @@ class WindowDataset(Dataset):
 
     def __init__(
         self,
-        inputs: torch.Tensor,
-        targets: torch.Tensor,
+        inputs: np.ndarray | torch.Tensor,
+        targets: np.ndarray | torch.Tensor,
         starts: np.ndarray,
         geometry: WindowGeometry,
-        future: torch.Tensor | None = None,
+        future: np.ndarray | torch.Tensor | None = None,
     ) -> None:
-        self.inputs = inputs
-        self.targets = targets
-        self.starts = torch.as_tensor(np.asarray(starts, dtype=np.int64))
+        self.inputs = _array(inputs)
+        self.targets = _array(targets)
+        self.future = None if future is None else _array(future)
+        self.starts = np.asarray(starts, dtype=np.int64)
         self.geometry = geometry
-        self.future = future
-        self._in_off = torch.as_tensor(geometry.input_offsets)  # (T,)
-        self._tg_off = torch.as_tensor(geometry.target_offsets)  # (K,) or (T, K)
-        self._fut_off = torch.as_tensor(
-            geometry.input_offsets[-1]
-            + geometry.sampling_rate * (geometry.horizon + np.arange(geometry.n_ahead))
+        self._in_off = geometry.input_offsets  # (T,)
+        self._tg_off = geometry.target_offsets  # (K,) or (T, K)
+        self._fut_off = geometry.input_offsets[-1] + geometry.sampling_rate * (
+            geometry.horizon + np.arange(geometry.n_ahead)
         )  # (K,)
 
     def __len__(self) -> int:
         return len(self.starts)
 
-    def input_rows(self, index: torch.Tensor | np.ndarray) -> torch.Tensor:
+    def input_rows(self, index) -> np.ndarray:
         """Rows read by the inputs of windows ``index``. Shape: (B, T)."""
-        return self.starts[torch.as_tensor(index)][:, None] + self._in_off
+        return self.starts[np.asarray(index)][:, None] + self._in_off
 
-    def target_rows(self, index: torch.Tensor | np.ndarray) -> torch.Tensor:
+    def target_rows(self, index) -> np.ndarray:
         """Rows read by the targets of windows ``index``. Shape: (B, K) or (B, T, K)."""
-        s = self.starts[torch.as_tensor(index)]
-        return s.view(-1, *([1] * self._tg_off.dim())) + self._tg_off
+        s = self.starts[np.asarray(index)]
+        return s.reshape(-1, *([1] * self._tg_off.ndim)) + self._tg_off
 
     def __getitems__(self, indices: list[int]) -> tuple[torch.Tensor, ...]:
-        index = torch.as_tensor(indices, dtype=torch.long)
+        index = np.asarray(indices, dtype=np.int64)
         B = len(index)
-        x = self.inputs[self.input_rows(index)]  # (B, T, F)
-        y = self.targets[self.target_rows(index)]  # (B, K, J) or (B, T, K, J)
+        x = np.take(self.inputs, self.input_rows(index), axis=0)  # (B, T, F)
+        y = np.take(self.targets, self.target_rows(index), axis=0)  # (B, K, J) or (B, T, K, J)
         if self.geometry.target_mode == "vector":
             y = y.reshape(B, -1)  # (B, K*J), step-major
         else:
             y = y.reshape(B, self.geometry.input_len, -1)  # (B, T, K*J), step-major
+        batch = (torch.from_numpy(x), torch.from_numpy(y))
         if self.future is None:
-            return x, y
-        x_future = self.future[self.starts[index][:, None] + self._fut_off]  # (B, K, P)
-        return x, y, x_future
+            return batch
+        rows = self.starts[index][:, None] + self._fut_off  # (B, K)
+        return (*batch, torch.from_numpy(np.take(self.future, rows, axis=0)))  # x_future (B, K, P)
 
     def __getitem__(self, i: int) -> tuple[torch.Tensor, ...]:
         return tuple(t[0] for t in self.__getitems__([int(i)]))
+
+
+def _array(values: np.ndarray | torch.Tensor) -> np.ndarray:
+    """A C-contiguous float32 NumPy view (or copy) of a table."""
+    if isinstance(values, torch.Tensor):
+        values = values.detach().cpu().numpy()
+    return np.ascontiguousarray(values, dtype=np.float32)
 
 
 def collate_batch(batch: tuple[torch.Tensor, ...]) -> tuple[torch.Tensor, ...]:
