@@ -6,6 +6,7 @@ the best checkpoint, the CSV log and PNG plots into its run folder.
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from pathlib import Path
@@ -16,6 +17,8 @@ from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
+from gatework.models import IterativeForecaster
+from gatework.training.evaluation import evaluate, quiet_trainer
 from gatework.training.forecasts import collect_forecasts
 from gatework.training.plots import plot_forecasts, plot_learning_curves
 from gatework.training.report import comparison_table, tag_metrics, to_floats, write_metrics
@@ -28,28 +31,6 @@ def build_trainer(cfg: DictConfig) -> L.Trainer:
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
-
-
-def evaluate(trainer: L.Trainer, model: L.LightningModule, dm, ckpt_path: str | None) -> dict:
-    """Validation and test metrics of ``model`` (of its best checkpoint when ``ckpt_path``)."""
-    metrics = {}
-    for run in (trainer.validate, trainer.test):
-        metrics.update(run(model, datamodule=dm, ckpt_path=ckpt_path, verbose=False)[0])
-    return to_floats(metrics)
-
-
-def evaluation_trainer(cfg: DictConfig) -> L.Trainer:
-    """A quiet Trainer for extra evaluations: same device, no logger, no checkpoints."""
-    return L.Trainer(
-        accelerator=cfg.trainer.accelerator,
-        devices=cfg.trainer.devices,
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-        limit_val_batches=cfg.trainer.get("limit_val_batches"),
-        limit_test_batches=cfg.trainer.get("limit_test_batches"),
-    )
 
 
 def model_label(cfg: DictConfig) -> str:
@@ -79,6 +60,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     dm.prepare_data()
     dm.setup("fit")
     log.info("Data:\n%s", dm.describe())
+    (out_dir / "scaler.json").write_text(json.dumps(dm.scaler.state_dict(), indent=2) + "\n")
     # _partial_ hands over the SeriesSpec itself: passed to instantiate, it would be merged into
     # the config and arrive as a DictConfig. Bad model/data combinations raise here.
     model = instantiate(cfg.model, _partial_=True)(spec=dm.spec)
@@ -103,13 +85,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
         Path(trainer.log_dir or out_dir) / "metrics.csv", out_dir / "learning_curves.png"
     )
     metrics |= evaluate(trainer, model, dm, ckpt_path)
-    quiet = evaluation_trainer(cfg)
+    quiet = quiet_trainer(cfg.trainer)
     if baseline is not None:
         metrics |= tag_metrics(evaluate(quiet, baseline, dm, None), "naive")
 
     if cfg.eval.iterative:  # the one-step model fed its own forecasts for eval.n_ahead steps
-        from gatework.models import IterativeForecaster
-
         dm_k = instantiate(cfg.data, n_ahead=cfg.eval.n_ahead)
         dm_k.prepare_data()
         dm_k.setup("test")

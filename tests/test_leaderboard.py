@@ -18,7 +18,8 @@ def fake_run(sweep: Path, num: int, model: str, metrics: dict) -> Path:
     """A run folder as train.py under ``-m`` leaves it: .hydra/ files and metrics.json."""
     run = sweep / str(num)
     (run / ".hydra").mkdir(parents=True)
-    OmegaConf.save(OmegaConf.create([f"model={model}"]), run / ".hydra" / "overrides.yaml")
+    overrides = [f"model={model}", "data.n_series=100"]
+    OmegaConf.save(OmegaConf.create(overrides), run / ".hydra" / "overrides.yaml")
     hydra_cfg = {"hydra": {"runtime": {"choices": {"model": model, "data": "synthetic"}}}}
     OmegaConf.save(OmegaConf.create(hydra_cfg), run / ".hydra" / "hydra.yaml")
     (run / "metrics.json").write_text(json.dumps(metrics))
@@ -41,7 +42,7 @@ def test_collect_runs_reads_every_run(sweep):
     runs = collect_runs(sweep).set_index("run")
     assert list(runs.index) == ["0", "1"]
     assert runs.loc["1", "model"] == "gru"
-    assert runs.loc["1", "overrides"] == "model=gru"
+    assert runs.loc["1", "overrides"] == ("model=gru", "data.n_series=100")
     assert runs.loc["0", "val/mae"] == pytest.approx(0.9)
     assert pd.isna(runs.loc["1", "test/rmse"])  # null in JSON is a missing value
     assert pd.isna(runs.loc["0", "test/rmse"])  # a metric only some runs have
@@ -52,9 +53,11 @@ def test_write_leaderboard_ranks_lowest_first(sweep):
     table = pd.read_csv(csv_path)
     assert list(table["model"]) == ["gru", "naive"]
     assert list(table["rank"]) == [1, 2]
+    assert table["overrides"][0] == "model=gru data.n_series=100"
     md = md_path.read_text()
     assert "| rank | model | val/mae | test/mae | test/naive_mae | test/rmse |" in md
-    assert "| 1 | gru | 0.4 | 0.5 | 1 | - |" in md
+    assert "| 1 | gru | 0.4 | 0.5 | 1 | - | model=gru |" in md  # what differs between runs
+    assert "Every run: `data.n_series=100`" in md
     assert md.index("| 1 | gru") < md.index("| 2 | naive")
 
 

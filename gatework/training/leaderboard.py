@@ -17,7 +17,7 @@ log = logging.getLogger(__name__)
 COLUMNS = ("val/mae", "test/mae", "test/naive_mae", "test/rmse", "test/mape", "fit/epochs")
 
 
-def _run_label(run_dir: Path) -> tuple[str, str]:
+def _run_label(run_dir: Path) -> tuple[str, tuple[str, ...]]:
     """The model's config name and the run's command-line overrides, from ``.hydra/``."""
     overrides_file = run_dir / ".hydra" / "overrides.yaml"
     overrides = list(OmegaConf.load(overrides_file)) if overrides_file.exists() else []
@@ -25,7 +25,7 @@ def _run_label(run_dir: Path) -> tuple[str, str]:
     model = ""
     if choices_file.exists():
         model = str(OmegaConf.load(choices_file).hydra.runtime.choices.get("model", ""))
-    return model, " ".join(str(o) for o in overrides)
+    return model, tuple(str(o) for o in overrides)
 
 
 def collect_runs(sweep_dir: str | Path) -> pd.DataFrame:
@@ -36,8 +36,9 @@ def collect_runs(sweep_dir: str | Path) -> pd.DataFrame:
             sub-folders hold ``metrics.json`` files.
 
     Returns:
-        One row per run: ``run`` (path relative to ``sweep_dir``), ``model``, ``overrides``,
-        then every metric found in any run (NaN where a run lacks it).
+        One row per run: ``run`` (path relative to ``sweep_dir``), ``model``, ``overrides`` (a
+        tuple of command-line overrides), then every metric found in any run (NaN where a run
+        lacks it).
 
     Raises:
         FileNotFoundError: when ``sweep_dir`` does not exist or holds no ``metrics.json``.
@@ -111,12 +112,21 @@ def write_leaderboard(sweep_dir: str | Path, sort_by: str = "val/mae") -> tuple[
     runs = runs.sort_values(sort_by, na_position="last", kind="stable").reset_index(drop=True)
     runs.insert(0, "rank", range(1, len(runs) + 1))
     md_path, csv_path = sweep_dir / "leaderboard.md", sweep_dir / "leaderboard.csv"
+    overrides = list(runs["overrides"])
+    common = set.intersection(*(set(o) for o in overrides))
+    runs["overrides"] = [" ".join(o) for o in overrides]
     runs.to_csv(csv_path, index=False)
+
     shown = ["rank", "model", *(c for c in (sort_by, *COLUMNS) if c in runs.columns), "overrides"]
     shown = list(dict.fromkeys(shown))  # sort_by may also be a default column
+    table = runs[shown].assign(  # only what differs between runs, in command-line order
+        overrides=[" ".join(o for o in run if o not in common) for run in overrides]
+    )
+    common_line = f"Every run: `{' '.join(sorted(common))}`\n\n" if common else ""
     md_path.write_text(
         f"# Leaderboard: {sweep_dir}\n\nRanked by `{sort_by}`, lower is better.\n\n"
-        + to_markdown(runs[shown])
+        + common_line
+        + to_markdown(table)
     )
     return md_path, csv_path
 

@@ -1,0 +1,51 @@
+"""Scoring a model on the validation and test splits with Lightning's loops."""
+
+from __future__ import annotations
+
+import lightning as L
+from omegaconf import DictConfig
+
+from gatework.training.report import to_floats
+
+
+def evaluate(
+    trainer: L.Trainer,
+    model: L.LightningModule,
+    datamodule: L.LightningDataModule,
+    ckpt_path: str | None = None,
+) -> dict[str, float]:
+    """Validation and test metrics of ``model``.
+
+    Args:
+        trainer: the Trainer running the loops.
+        model: the model to score.
+        datamodule: the data, with the same windows for every model.
+        ckpt_path: ``"best"`` restores the best checkpoint of ``trainer.fit`` first; None scores
+            the weights as they are.
+
+    Returns:
+        Everything the model logs in its validation and test loops (``val/mae``, ``test/mae``, ...).
+    """
+    metrics = {}
+    for run in (trainer.validate, trainer.test):
+        metrics.update(run(model, datamodule=datamodule, ckpt_path=ckpt_path, verbose=False)[0])
+    return to_floats(metrics)
+
+
+def quiet_trainer(trainer_cfg: DictConfig) -> L.Trainer:
+    """A Trainer for extra evaluations (baselines): same device and batch limits, no logger,
+    no checkpoints, no progress bar, so the run's log and checkpoint stay the model's own.
+
+    Args:
+        trainer_cfg: the run's ``cfg.trainer``.
+    """
+    return L.Trainer(
+        accelerator=trainer_cfg.accelerator,
+        devices=trainer_cfg.devices,
+        logger=False,
+        enable_checkpointing=False,
+        enable_progress_bar=False,
+        enable_model_summary=False,
+        limit_val_batches=trainer_cfg.get("limit_val_batches"),
+        limit_test_batches=trainer_cfg.get("limit_test_batches"),
+    )
