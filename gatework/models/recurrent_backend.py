@@ -45,6 +45,8 @@ def make_recurrent(
         raise ValueError(f"model.cell must be one of {CELLS}, got {cell!r}")
     if backend not in BACKENDS:
         raise ValueError(f"model.backend must be one of {BACKENDS}, got {backend!r}")
+    if cell != "gru" and not reset_after:
+        raise ValueError(f"model.reset_after=false applies to GRU only, not to cell={cell!r}")
     common = dict(
         input_size=input_size,
         hidden_size=hidden_size,
@@ -57,7 +59,7 @@ def make_recurrent(
         unsupported = {
             "recurrent_dropout": (recurrent_dropout, 0.0),
             "layer_norm": (layer_norm, False),
-            "reset_after": (reset_after, True) if cell == "gru" else (True, True),
+            "reset_after": (reset_after, True),
         }
         for name, (value, default) in unsupported.items():
             if value != default:

@@ -31,6 +31,11 @@ def test_torch_backend_refuses_what_torch_nn_lacks(option: str, value):
         make_recurrent("gru", 2, 4, backend="torch", **{option: value})
 
 
+def test_reset_after_is_a_gru_option():
+    with pytest.raises(ValueError, match="reset_after=false applies to GRU only.*'lstm'"):
+        make_recurrent("lstm", 2, 4, reset_after=False)
+
+
 def test_unknown_backend_lists_the_choices():
     with pytest.raises(ValueError, match=r"backend must be one of \('gatework', 'torch'\)"):
         make_recurrent("gru", 2, 4, backend="cudnn")
