@@ -148,7 +148,7 @@ class SeriesDataModule(L.LightningDataModule):
         idx_fu = [scaler.columns.index(c) for c in table.future]
         x, y = scaled[:, idx_in], scaled[:, idx_tg]  # (N, F), (N, J)
         future = scaled[:, idx_fu] if idx_fu else None  # (N, P)
-        audits = []
+        audits, datasets = [], {}
         for name in SPLIT_NAMES:
             rows = self.ranges[name]
             starts, input_lo = self.starts(name, rows)
@@ -161,8 +161,9 @@ class SeriesDataModule(L.LightningDataModule):
                     f"horizon={geo.horizon}, n_ahead={geo.n_ahead}); shorten the window or "
                     "widen data.splits"
                 )
-            self.datasets[name] = WindowDataset(x, y, starts, geo, future)
-            audits.append(check_split(name, rows, self.datasets[name], input_lo))
+            datasets[name] = WindowDataset(x, y, starts, geo, future)
+            audits.append(check_split(name, rows, datasets[name], input_lo))
+        self.datasets = datasets  # only once every split has its windows
         self.spec = SeriesSpec(
             input_len=geo.input_len,
             n_inputs=len(table.inputs),

@@ -97,7 +97,17 @@ def _require(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> Non
 
 
 def numeric_columns(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> pd.DataFrame:
-    """The given columns as float64, or an error at the first cell that is not a number."""
+    """The given columns as float64, or an error at the first cell that is not a number.
+
+    Args:
+        df: the frame from :func:`read_csv` (with its ``_line`` column).
+        columns: names to convert.
+        path: the file, for messages.
+        option: the config option that asked for these columns, for messages.
+
+    Returns:
+        The columns as float64, same index. Shape: (N, len(columns)).
+    """
     _require(df, columns, path, option)
     out = {}
     for c in columns:
@@ -115,7 +125,14 @@ def numeric_columns(df: pd.DataFrame, columns: Sequence[str], path, option: str)
 
 
 def check_missing(values: pd.DataFrame, lines: pd.Series, path, fill: str | None) -> None:
-    """Refuse NaN or empty cells unless ``fill`` names a policy."""
+    """Refuse NaN or empty cells unless ``fill`` names a policy.
+
+    Args:
+        values: the numeric columns. Shape: (N, C).
+        lines: each row's line in the file. Shape: (N,).
+        path: the file, for messages.
+        fill: the ``data.fill`` policy, or None.
+    """
     if fill not in FILL_POLICIES:
         raise ValueError(f"data.fill must be one of {FILL_POLICIES}, got {fill!r}")
     missing = values.isna().any(axis=1).to_numpy()
@@ -131,7 +148,16 @@ def check_missing(values: pd.DataFrame, lines: pd.Series, path, fill: str | None
 
 
 def fill_missing(values: pd.DataFrame, fill: str | None, path) -> tuple[pd.DataFrame, list[str]]:
-    """Apply the ``data.fill`` policy in time order; returns the frame and a note."""
+    """Apply the ``data.fill`` policy, rows in time order.
+
+    Args:
+        values: the numeric columns. Shape: (N, C).
+        fill: ``"ffill"``, ``"interpolate"`` (linear, inside the series only), ``"zero"`` or None.
+        path: the file, for messages.
+
+    Returns:
+        The filled frame and a note counting the filled cells (empty when nothing was filled).
+    """
     n = int(values.isna().to_numpy().sum())
     if n == 0 or fill is None:
         return values, []
@@ -159,6 +185,12 @@ def order_rows(
     ``duplicates="drop"`` removes exact duplicate rows only (same timestamp, same values); a
     timestamp repeated with different values is always an error, since there is no way to know
     which row is right.
+
+    Args:
+        df: the frame from :func:`read_csv`, indexed by timestamp.
+        path: the file, for messages.
+        unsorted: ``"error"``, ``"sort"`` (stable) or ``"keep"``.
+        duplicates: ``"error"``, ``"drop"`` or ``"keep"``.
 
     Returns:
         The frame and the notes describing what was found and done.
@@ -211,7 +243,15 @@ def order_rows(
 
 
 def describe_dropped(df: pd.DataFrame, used: Sequence[str]) -> list[str]:
-    """A note naming the non-numeric columns left out when inputs default to all numeric ones."""
+    """A note naming the non-numeric columns left out when inputs default to all numeric ones.
+
+    Args:
+        df: the frame from :func:`read_csv`.
+        used: the columns taken as inputs.
+
+    Returns:
+        Zero or one note for the audit.
+    """
     skipped = [
         c
         for c in df.columns
