@@ -79,7 +79,7 @@ class ForecastModule(L.LightningModule):
         self.spec = spec
         self.loss_fn = LOSSES[loss]()
         self.optimizer = optimizer
-        self.time2vec = Time2Vec(time2vec) if time2vec else None
+        self.time2vec = Time2Vec(time2vec, length=spec.input_len) if time2vec else None
         self.input_size = spec.n_inputs + time2vec
         # step-major (n_ahead * n_targets,) scaling, so original = scaled * std + mean per column
         self.register_buffer("target_mean", torch.tensor(spec.target_mean * spec.n_ahead))

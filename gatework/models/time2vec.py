@@ -17,19 +17,25 @@ class Time2Vec(nn.Module):
     calendar time, so the encoding tells a model *where in the window* a step sits; a learned
     ``ω_i = 2π / 7`` on daily data then marks the weekday relative to the window's last day.
 
+    ``ω_i`` and ``φ_i`` start ~ N(0, 1), except ``ω_0`` ~ N(0, 1) / ``length``, which keeps the
+    linear feature of order 1 across a window of ``length`` steps, like the scaled inputs.
+
     Args:
         k: number of features (``k >= 1``; one linear and ``k - 1`` periodic).
+        length: the window length T the encoding will see (only scales ``ω_0``'s start).
 
     Shape:
         forward(x): x (B, T, F) -> (B, T, F + k), the encoding appended after the inputs.
     """
 
-    def __init__(self, k: int) -> None:
+    def __init__(self, k: int, length: int = 1) -> None:
         super().__init__()
         if k < 1:
             raise ValueError(f"Time2Vec needs k >= 1 features, got k={k}; use time2vec=0 for none")
         self.k = k
-        self.omega = nn.Parameter(torch.randn(k))  # ω_0 .. ω_{k-1}
+        omega = torch.randn(k)
+        omega[0] /= length
+        self.omega = nn.Parameter(omega)  # ω_0 .. ω_{k-1}
         self.phi = nn.Parameter(torch.randn(k))  # φ_0 .. φ_{k-1}
 
     def encode(self, tau: Tensor) -> Tensor:

@@ -35,6 +35,8 @@ def test_time2vec_widens_every_model_input_once():
     pred = model.forecast(torch.randn(4, 8, 2))
     pred.sum().backward()
     assert model.time2vec.omega.grad is not None and model.time2vec.omega.grad.abs().sum() > 0
+    big = Time2Vec(2, length=1000)  # the linear feature starts of order 1 over the window
+    assert big(torch.zeros(1, 1000, 0))[0, :, 0].std() < 5  # about 290 without the 1/length
     assert build("linear", spec).time2vec is None
     with pytest.raises(ValueError, match="time2vec must be >= 0"):
         build("linear", spec, time2vec=-1)
