@@ -3,16 +3,19 @@
 A cell owns torch.nn's parameters (``weight_ih`` (G*H, F), ``weight_hh`` (G*H, H), ``bias_ih``,
 ``bias_hh`` (G*H,), G gates stacked in torch.nn's order) and one method with the gate equations:
 
-``step(xp_t, state, mask=None, out=None) -> (h_t, state)``
+``step(xp_t, state, mask=None, rec=None) -> (h_t, state)``
 
 where ``xp_t = W_ih x_t + b_ih`` is the input projection of one time step, computed for all
 steps at once by the layer before its time loop. ``state`` is a tuple, ``(h,)`` or ``(h, c)``.
 ``forward(x_t, hx)`` wraps ``step`` with the signature of the torch.nn cell of the same name.
 
-``out`` is either None (plain tensors, differentiable by autograd) or a dict of preallocated
-tensors, one per entry of ``cls.slots``, that the step writes its intermediate values into
-(in-place, without autograd). The time loop uses it to save what the hand-written backward needs
-and to trace gate values; it is never touched in the normal forward.
+``rec`` is None in the normal forward. When it is a list, the step appends a dict of the
+intermediate values it computed (gate activations, states); the time loop passes one to keep
+what the hand-written backward needs (``bptt.py``) and to trace gates (``tracing.py``).
+
+Cells with a hand-written backward also define ``backward_factors`` (the local derivatives of
+all steps at once) and ``step_backward`` (one step of the recurrence back in time); see
+``bptt.py`` for the generic part.
 """
 
 from __future__ import annotations
@@ -42,18 +45,6 @@ def layer_norm(v: Tensor, H: int, gain: Tensor, bias: Tensor | None = None) -> T
     return normed * gain if bias is None else torch.addcmul(bias, normed, gain)
 
 
-class Slots:
-    """Attribute access to the ``out`` buffers of one step; every name is None when unused."""
-
-    __slots__ = ("_d",)
-
-    def __init__(self, out: dict[str, Tensor] | None):
-        self._d = out
-
-    def __getattr__(self, name: str) -> Tensor | None:
-        return None if self._d is None else self._d[name]
-
-
 class RecurrentCell(nn.Module):
     """Base class: parameters, initialisation, projections and torch.nn interop.
 
@@ -69,7 +60,6 @@ class RecurrentCell(nn.Module):
 
     gates: ClassVar[tuple[str, ...]] = ()  # gate names, torch.nn's order
     state_names: ClassVar[tuple[str, ...]] = ("h",)
-    slots: ClassVar[dict[str, int]] = {}  # buffer name -> width in units of H
     fold_hidden_bias: ClassVar[bool] = True  # b_hh may join b_ih in the hoisted projection
     torch_cell: ClassVar[type[nn.Module]]
 
@@ -106,7 +96,7 @@ class RecurrentCell(nn.Module):
     @property
     def fast_path_ok(self) -> bool:
         """Whether the hand-written backward (``bptt.py``) covers this configuration."""
-        return not self.layer_norm and hasattr(self, "step_backward")
+        return not self.layer_norm and hasattr(self, "backward_factors")
 
     def _norm(self, v: Tensor, gain: Tensor) -> Tensor:
         """LN per gate: v (..., g*H) -> (..., g*H), each H block normalised, then scaled."""
@@ -131,8 +121,7 @@ class RecurrentCell(nn.Module):
         h_prev: Tensor,
         mask: Tensor | None = None,
         add: Tensor | None = None,
-        out: Tensor | None = None,
-        rows: slice = slice(None),
+        rows: slice | None = None,
     ) -> Tensor:
         """``add + W_hh h_{t-1} (+ b_hh)``: the one recurrent matmul of a step.
 
@@ -140,29 +129,31 @@ class RecurrentCell(nn.Module):
             h_prev: (B, H) previous hidden state.
             mask: (B, H) recurrent dropout mask applied to ``h_prev`` first, or None.
             add: (B, g*H) added to the product (the step's input projection), or None.
-            out: (B, g*H) buffer for the result, or None.
-            rows: gate rows of ``weight_hh`` to use (GRU with ``reset_after=False``).
+            rows: gate rows of ``weight_hh`` to use (GRU with ``reset_after=False``), or all.
 
         Returns:
             (B, g*H); ``b_hh`` is included unless the cell folded it into ``add``.
         """
         if mask is not None:
             h_prev = h_prev * mask
-        w = self.weight_hh[rows]  # (g*H, H)
-        b = None if self.bias_hh is None or self.fold_hidden_bias else self.bias_hh[rows]
+        w = self.weight_hh if rows is None else self.weight_hh[rows]  # (g*H, H)
+        b = None if self.bias_hh is None or self.fold_hidden_bias else self.bias_hh
+        if b is not None and rows is not None:
+            b = b[rows]
         if self.layer_norm:
-            hp = self._norm(h_prev @ w.t(), self.ln_gain_hh[rows])
+            gain = self.ln_gain_hh if rows is None else self.ln_gain_hh[rows]
+            hp = self._norm(h_prev @ w.t(), gain)
             hp = hp if b is None else hp + b
-            return hp if add is None else torch.add(add, hp, out=out)
+            return hp if add is None else add + hp
         base = add if add is not None else b
         if base is None:
-            return torch.mm(h_prev, w.t(), out=out)
-        return torch.addmm(base, h_prev, w.t(), out=out)
+            return torch.mm(h_prev, w.t())
+        return torch.addmm(base, h_prev, w.t())
 
-    def gate_values(self, bufs: dict[str, Tensor]) -> dict[str, Tensor]:
-        """Named gate activations and states from step buffers (..., width*H) -> (..., H)."""
+    def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
+        """Named gate activations and states from recorded values, (..., H) each."""
         names = self.gates + self.state_names
-        return {k: v for k, v in bufs.items() if k in names}
+        return {k: v for k, v in rec.items() if k in names}
 
     def initial_state(self, batch: int, like: Tensor) -> State:
         """Zeros for every state tensor, (B, H) each."""

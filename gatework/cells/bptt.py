@@ -2,13 +2,17 @@
 
 Autograd through ``scan`` records ~10 small ops per step and replays them one by one; at the
 sizes of this project that per-op overhead, not arithmetic, dominates. Here the forward runs
-the very same ``cell.step`` without autograd, writing every intermediate into preallocated
-(T, B, ·) buffers (``cell.slots``), and the backward walks back in time calling
-``cell.step_backward``, whose docstring holds the gate-gradient equations. Generic part (any
-cell whose step is ``pre = xp_t + W_hh h_prev (+ b_hh)`` followed by elementwise math):
+the very same ``cell.step`` without autograd, recording the values the backward needs; the
+backward has two parts, both written by each cell next to its forward equations:
 
-    δh_t    = ∂L/∂out_t + δh_t(from t+1)
-    δxp_t, δhp_t, δstate_prev(direct) = cell.step_backward(...)
+1. ``cell.backward_factors``: the local derivatives of every step, all T at once.
+2. ``cell.step_backward``: the recurrence back in time, a handful of ops per step.
+
+The generic part, for any cell whose step is elementwise math on ``xp_t`` and
+``hp_t = W_hh h_prev (+ b_hh)``::
+
+    δh_t    = ∂L/∂out_t + δh_prev(from step t+1)
+    δxp_t, δhp_t, δh_prev(direct), δstate_prev = cell.step_backward(factors_t, δh_t, δstate_t)
     δh_prev = δh_prev(direct) + δhp_t W_hh                    one addmm per step
     δW_hh   = Σ_t δhp_tᵀ h_prev,t ;  δb_hh = Σ_t δhp_t        one matmul after the loop
 
@@ -22,64 +26,58 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from gatework.cells.base import RecurrentCell, State
-from gatework.cells.loop import alloc_slots, scan
+from gatework.cells.loop import scan
+
+
+def _previous(seq: Tensor, first: Tensor, reverse: bool) -> Tensor:
+    """The state each step started from: seq (T, B, H) shifted by one step, ``first`` in front."""
+    if reverse:
+        return torch.cat([seq[1:], first[None]])  # step t follows step t+1
+    return torch.cat([first[None], seq[:-1]])
 
 
 class _BPTT(torch.autograd.Function):
     @staticmethod
-    def forward(
-        ctx,
-        cell: RecurrentCell,
-        reverse: bool,
-        xp: Tensor,
-        weight_hh: Tensor,
-        bias_hh: Tensor | None,
-        *state0: Tensor,
-    ):
-        T, B, _ = xp.shape
-        bufs = alloc_slots(cell, T, B, xp)
-        out, state = scan(cell, xp, state0, reverse, None, bufs)  # out is bufs["h"]
-        ctx.cell, ctx.reverse, ctx.names = cell, reverse, list(bufs)
+    def forward(ctx, cell, reverse, xp, weight_hh, bias_hh, *state0):
+        rec: dict[str, Tensor] = {}
+        out, state = scan(cell, xp, state0, reverse, None, rec)  # (T, B, H)
+        ctx.cell, ctx.reverse, ctx.names = cell, reverse, list(rec)
         ctx.has_bias = bias_hh is not None
-        ctx.save_for_backward(weight_hh, *bufs.values(), *state0)
-        return (out, *(s.clone() for s in state))
+        ctx.save_for_backward(weight_hh, *rec.values(), *state0)
+        return (out, *state)
 
     @staticmethod
     @once_differentiable
-    def backward(ctx, d_out: Tensor, *d_state_n: Tensor):
-        cell, reverse = ctx.cell, ctx.reverse
-        weight_hh, *rest = ctx.saved_tensors
-        bufs = dict(zip(ctx.names, rest[: len(ctx.names)], strict=True))
-        state0 = tuple(rest[len(ctx.names) :])
-        T, B, _ = d_out.shape
-        d_xp = d_out.new_empty(T, B, weight_hh.shape[0])  # (T, B, G*H)
-        d_hp = d_xp if cell.fold_hidden_bias else torch.empty_like(d_xp)
+    def backward(ctx, d_out, *d_state_n):
+        cell, reverse, names = ctx.cell, ctx.reverse, ctx.names
+        weight_hh, *saved = ctx.saved_tensors
+        rec = dict(zip(names, saved[: len(names)], strict=True))
+        state0 = saved[len(names) :]
+        prev = {
+            k: _previous(rec[k], s0, reverse)
+            for k, s0 in zip(cell.state_names, state0, strict=True)
+        }
+        local = cell.backward_factors(rec, prev)  # (T, B, ·) each
+        factors = list(zip(*(f.unbind(0) for f in local), strict=True))  # T x tuple of (B, ·)
+        T = d_out.shape[0]
+        order = range(T) if reverse else range(T - 1, -1, -1)  # the forward order, reversed
+        d_outs = d_out.unbind(0)  # T x (B, H)
+        d_xps: list[Tensor] = [d_out] * T
+        d_hps: list[Tensor] = [d_out] * T
+        dh, d_rest = d_state_n[0] + d_outs[order[0]], tuple(d_state_n[1:])  # δh at the last step
+        for n, t in enumerate(order):
+            d_xps[t], d_hps[t], dh_direct, d_rest = cell.step_backward(factors[t], dh, d_rest)
+            if n + 1 < T:  # δh of the step before: ∂L/∂out there + δh_prev(direct) + δhp_t W_hh
+                base = d_outs[order[n + 1]]
+            else:  # δh_0, the gradient of the initial state
+                base = torch.zeros_like(dh)
+            if dh_direct is not None:
+                base = base + dh_direct
+            dh = torch.addmm(base, d_hps[t], weight_hh)
 
-        names = ctx.names
-        saved = [
-            dict(zip(names, v, strict=True))
-            for v in zip(*(bufs[k].unbind(0) for k in names), strict=True)
-        ]
-        states = [tuple(saved[t][k] for k in cell.state_names) for t in range(T)]
-        d_outs, d_xps, d_hps = d_out.unbind(0), d_xp.unbind(0), d_hp.unbind(0)
-        steps = range(T) if reverse else range(T - 1, -1, -1)  # reverse of the forward order
-        dh, d_rest = d_state_n[0], tuple(d_state_n[1:])
-        for t in steps:
-            prev = t + 1 if reverse else t - 1
-            state_prev = state0 if prev < 0 or prev >= T else states[prev]
-            dh = dh + d_outs[t]  # (B, H) δh_t
-            direct = cell.step_backward(saved[t], state_prev, dh, d_rest, d_xps[t], d_hps[t])
-            d_rest = direct[1:]
-            if direct[0] is None:
-                dh = torch.mm(d_hps[t], weight_hh)  # δh_prev = δhp_t W_hh
-            else:
-                dh = torch.addmm(direct[0], d_hps[t], weight_hh)
-
-        h, h0 = bufs["h"], state0[0]  # (T, B, H), (B, H)
-        if reverse:
-            h_prev = torch.cat([h[1:], h0[None]])  # (T, B, H): the state each step read
-        else:
-            h_prev = torch.cat([h0[None], h[:-1]])
+        d_xp = torch.stack(d_xps)  # (T, B, G*H)
+        d_hp = d_xp if d_hps[0] is d_xps[0] else torch.stack(d_hps)
+        h_prev = prev["h"]  # (T, B, H)
         d_weight_hh = d_hp.flatten(0, 1).t() @ h_prev.flatten(0, 1)  # (G*H, H)
         d_bias_hh = d_hp.sum((0, 1)) if ctx.has_bias else None
         return (None, None, d_xp, d_weight_hh, d_bias_hh, dh, *d_rest)
@@ -99,6 +97,8 @@ def bptt(
     Returns:
         out (T, B, H) and the final state, as ``scan`` returns them.
     """
+    if not torch.is_grad_enabled():  # inference: nothing to record
+        return scan(cell, xp, state, reverse)
     bias = None if cell.fold_hidden_bias else cell.bias_hh
     out, *final = _BPTT.apply(cell, reverse, xp, cell.weight_hh, bias, *state)
     return out, tuple(final)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gatework.cells.base import RecurrentCell, Slots, State
+from gatework.cells.base import RecurrentCell, State
 
 
 class GRUCell(RecurrentCell):
@@ -55,9 +55,6 @@ class GRUCell(RecurrentCell):
     ):
         super().__init__(input_size, hidden_size, bias, layer_norm)
         self.reset_after = reset_after
-        self.slots = (
-            {"rz": 2, "hp": 3, "n": 1, "h": 1} if reset_after else {"rz": 2, "n": 1, "h": 1}
-        )
 
     @property
     def fast_path_ok(self) -> bool:
@@ -68,7 +65,7 @@ class GRUCell(RecurrentCell):
         xp_t: Tensor,
         state: State,
         mask: Tensor | None = None,
-        out: dict[str, Tensor] | None = None,
+        rec: list | None = None,
     ) -> tuple[Tensor, State]:
         """The equations of the class docstring for one step.
 
@@ -77,69 +74,66 @@ class GRUCell(RecurrentCell):
             state: (h_prev,), (B, H).
             mask: (B, H) recurrent dropout mask on h_prev inside the matmuls, or None
                 (the ``z_t ⊙ h_prev`` term uses the unmasked state).
-            out: buffers named in ``slots``, or None (see ``RecurrentCell``).
+            rec: None, or a list to append this step's values to (see ``RecurrentCell``).
 
         Returns:
             (h_t, (h_t,)).
         """
-        H, buf = self.hidden_size, Slots(out)
+        H = self.hidden_size
         (h_prev,) = state
-        x_rz, x_n = xp_t[:, : 2 * H], xp_t[:, 2 * H :]  # (B, 2H), (B, H)
+        x_n = xp_t[:, 2 * H :]  # (B, H) W_in x_t + b_in
         if self.reset_after:
-            hp = self.hidden_projection(h_prev, mask, out=buf.hp)  # (B, 3H) W_h* h_prev + b_h*
-            rz = torch.sigmoid(torch.add(x_rz, hp[:, : 2 * H], out=buf.rz), out=buf.rz)
-            r, z = rz[:, :H], rz[:, H:]  # r_t, z_t = σ(...)
-            # W_in x_t + b_in + r_t ⊙ (W_hn h_prev + b_hn)
-            n = torch.addcmul(x_n, r, hp[:, 2 * H :], out=buf.n)
+            hp = self.hidden_projection(h_prev, mask)  # (B, 3H) W_h* h_prev + b_h*
+            rz = torch.sigmoid((xp_t + hp)[:, : 2 * H])  # block n of the sum is not used
+            r, z = rz.chunk(2, 1)  # r_t, z_t = σ(...)
+            hn = hp[:, 2 * H :]  # W_hn h_prev + b_hn
+            n = torch.tanh(torch.addcmul(x_n, r, hn))  # n_t = tanh(x_n + r_t ⊙ (W_hn h + b_hn))
         else:
             hp_rz = self.hidden_projection(h_prev, mask, rows=slice(0, 2 * H))  # (B, 2H)
-            rz = torch.sigmoid(torch.add(x_rz, hp_rz, out=buf.rz), out=buf.rz)
-            r, z = rz[:, :H], rz[:, H:]  # r_t, z_t = σ(...)
-            hp_n = self.hidden_projection(r * h_prev, mask, rows=slice(2 * H, None))
-            # W_in x_t + b_in + W_hn (r_t ⊙ h_prev) + b_hn
-            n = torch.add(x_n, hp_n, out=buf.n)
-        n = torch.tanh(n, out=buf.n)  # n_t = tanh(...)
-        h = torch.addcmul(n, z, h_prev - n, out=buf.h)  # h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_prev
+            rz = torch.sigmoid(xp_t[:, : 2 * H] + hp_rz)
+            r, z = rz.chunk(2, 1)  # r_t, z_t = σ(...)
+            hn = self.hidden_projection(r * h_prev, mask, rows=slice(2 * H, None))
+            n = torch.tanh(x_n + hn)  # n_t = tanh(x_n + W_hn (r_t ⊙ h_prev) + b_hn)
+        h = torch.addcmul(n, z, h_prev - n)  # h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_prev
+        if rec is not None:
+            rec.append({"rz": rz, "n": n, "hn": hn, "h": h})
         return h, (h,)
 
-    def gate_values(self, bufs: dict[str, Tensor]) -> dict[str, Tensor]:
-        r, z = bufs["rz"].chunk(2, dim=-1)
-        return {"r": r, "z": z, "n": bufs["n"], "h": bufs["h"]}
+    def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
+        r, z = rec["rz"].chunk(2, dim=-1)
+        return {"r": r, "z": z, "n": rec["n"], "h": rec["h"]}
 
-    def step_backward(
-        self,
-        saved: dict[str, Tensor],
-        state_prev: State,
-        dh: Tensor,
-        dstate: State,
-        d_xp: Tensor,
-        d_hp: Tensor,
-    ) -> State:
-        """Backward of ``step`` (``reset_after=True``) through one time step (BPTT)::
+    def backward_factors(self, rec: dict[str, Tensor], prev: dict[str, Tensor]) -> tuple:
+        """Local derivatives of every step at once (``reset_after=True``; BPTT, part 1)::
 
-            δn_pre = δh ⊙ (1 − z_t) ⊙ (1 − n_t²)         → ∂xp_n;  ∂hp_n = δn_pre ⊙ r_t
-            δz_pre = δh ⊙ (h_prev − n_t) ⊙ z_t (1 − z_t) → ∂xp_z = ∂hp_z
-            δr_pre = δn_pre ⊙ (W_hn h_prev + b_hn) ⊙ r_t (1 − r_t) → ∂xp_r = ∂hp_r
-            δh_prev = δh ⊙ z_t     (+ δhp W_hh, added by the loop)
-
-        Args:
-            saved: this step's ``slots`` buffers. state_prev: (h_prev,). dh: (B, H) δh.
-            dstate: unused (no other state). d_xp, d_hp: (B, 3H) buffers to write.
+            q_n = ∂h_t/∂n_pre = (1 − z_t) ⊙ (1 − n_t²)
+            q_z = ∂h_t/∂z_pre = (h_prev − n_t) ⊙ z_t (1 − z_t)
+            q_r = ∂h_t/∂r_pre = q_n ⊙ (W_hn h_prev + b_hn) ⊙ r_t (1 − r_t)
+            q_x = [q_r, q_z, q_n]          ∂h_t/∂xp_t per block
+            q_h = [q_r, q_z, q_n ⊙ r_t]    ∂h_t/∂hp_t per block (r_t scales the n block)
 
         Returns:
-            (δh ⊙ z_t,): the gradient of h_prev other than through W_hh.
+            (q_x (T, B, 3H), q_h (T, B, 3H), z (T, B, H)).
         """
-        H = self.hidden_size
-        rz, n, hn = saved["rz"], saved["n"], saved["hp"][:, 2 * H :]
-        r, z = rz[:, :H], rz[:, H:]
-        dh_z = dh * z
-        dn = torch.mul(dh - dh_z, 1 - n * n, out=d_xp[:, 2 * H :])  # δn_pre
-        torch.mul(dn, hn, out=d_xp[:, :H])  # δr_t (before σ')
-        torch.mul(dh, state_prev[0] - n, out=d_xp[:, H : 2 * H])  # δz_t (before σ')
-        d_xp[:, : 2 * H].mul_(rz - rz * rz)  # σ' = s (1 − s)
-        d_hp[:, : 2 * H] = d_xp[:, : 2 * H]
-        torch.mul(dn, r, out=d_hp[:, 2 * H :])
-        return (dh_z,)
+        r, z = rec["rz"].chunk(2, -1)  # (T, B, H) each
+        n, hn = rec["n"], rec["hn"]
+        q_n = (1 - z) * (1 - n * n)
+        q_z = (prev["h"] - n) * (z - z * z)
+        q_r = q_n * hn * (r - r * r)
+        return torch.cat([q_r, q_z, q_n], -1), torch.cat([q_r, q_z, q_n * r], -1), z
+
+    def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
+        """One step back in time (BPTT, part 2)::
+
+            δxp_t = q_x ⊙ δh_t,   δhp_t = q_h ⊙ δh_t   (per block)
+            δh_prev = δh_t ⊙ z_t   (+ δhp_t W_hh, added by the loop)
+
+        Returns:
+            (δxp_t (B, 3H), δhp_t (B, 3H), δh_t ⊙ z_t, ()).
+        """
+        q_x, q_h, z = factors
+        dh3 = torch.cat([dh, dh, dh], dim=1)  # (B, 3H): δh_t for each block
+        return q_x * dh3, q_h * dh3, dh * z, ()
 
     def _torch_kwargs(self) -> dict:
         if not self.reset_after:

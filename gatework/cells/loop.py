@@ -14,9 +14,9 @@ def scan(
     state: State,
     reverse: bool = False,
     mask: Tensor | None = None,
-    bufs: dict[str, Tensor] | None = None,
+    rec: dict[str, Tensor] | None = None,
 ) -> tuple[Tensor, State]:
-    """Apply ``cell.step`` at every time step: the only sequence loop of the package.
+    """Apply ``cell.step`` at every time step: the only forward sequence loop of the package.
 
     Args:
         cell: any ``RecurrentCell``.
@@ -24,8 +24,8 @@ def scan(
         state: initial state, tuple of (B, H).
         reverse: walk from t = T−1 down to 0 (the backward direction of a bidirectional layer).
         mask: (B, H) recurrent dropout mask, the same at every step, or None.
-        bufs: None (autograd records the graph), or one preallocated (T, B, width*H) tensor per
-            name in ``cell.slots``: step t writes its intermediate values into ``bufs[k][t]``.
+        rec: None, or a dict that receives every value the steps recorded, stacked in time
+            order, (T, B, ·) per name (for the hand-written backward and for tracing).
 
     Returns:
         out (T, B, H) hidden states in time order, and the state after the last step.
@@ -33,22 +33,11 @@ def scan(
     T = xp.shape[0]
     steps = range(T - 1, -1, -1) if reverse else range(T)
     xps = xp.unbind(0)  # T x (B, G*H)
-    if bufs is None:
-        hs = [None] * T
-        for t in steps:
-            hs[t], state = cell.step(xps[t], state, mask)
-        return torch.stack(hs), state  # (T, B, H)
-    names = list(bufs)
-    per_step = [
-        dict(zip(names, views, strict=True))
-        for views in zip(*(bufs[k].unbind(0) for k in names), strict=True)
-    ]
+    hs: list[Tensor] = [xp] * T
+    per_step: list[dict[str, Tensor]] | None = None if rec is None else []
     for t in steps:
-        _, state = cell.step(xps[t], state, mask, per_step[t])
-    return bufs["h"], state
-
-
-def alloc_slots(cell: RecurrentCell, T: int, B: int, like: Tensor) -> dict[str, Tensor]:
-    """Uninitialised (T, B, width*H) buffers for every name in ``cell.slots``."""
-    H = cell.hidden_size
-    return {k: like.new_empty(T, B, w * H) for k, w in cell.slots.items()}
+        hs[t], state = cell.step(xps[t], state, mask, per_step)
+    if per_step is not None:
+        per_step = per_step[::-1] if reverse else per_step  # time order
+        rec.update({k: torch.stack([r[k] for r in per_step]) for k in per_step[0]})
+    return torch.stack(hs), state  # (T, B, H)

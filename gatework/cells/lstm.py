@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gatework.cells.base import RecurrentCell, Slots, State, layer_norm
+from gatework.cells.base import RecurrentCell, State, layer_norm
 
 
 class LSTMCell(RecurrentCell):
@@ -40,7 +40,6 @@ class LSTMCell(RecurrentCell):
 
     gates = ("i", "f", "g", "o")
     state_names = ("h", "c")
-    slots = {"s": 4, "g": 1, "c": 1, "tanh_c": 1, "h": 1}
     torch_cell = nn.LSTMCell
 
     def __init__(
@@ -56,7 +55,7 @@ class LSTMCell(RecurrentCell):
         xp_t: Tensor,
         state: State,
         mask: Tensor | None = None,
-        out: dict[str, Tensor] | None = None,
+        rec: list | None = None,
     ) -> tuple[Tensor, State]:
         """The equations of the class docstring for one step.
 
@@ -64,66 +63,68 @@ class LSTMCell(RecurrentCell):
             xp_t: (B, 4H) input projection ``W_ih x_t + b_ih + b_hh``.
             state: (h_prev, c_prev), (B, H) each.
             mask: (B, H) recurrent dropout mask on h_prev, or None.
-            out: buffers named in ``slots`` (B, width*H), or None (see ``RecurrentCell``).
+            rec: None, or a list to append this step's values to (see ``RecurrentCell``).
 
         Returns:
             (h_t, (h_t, c_t)).
         """
-        H, buf = self.hidden_size, Slots(out)
+        H = self.hidden_size
         h_prev, c_prev = state
-        pre = self.hidden_projection(h_prev, mask, add=xp_t, out=buf.s)  # (B, 4H) i,f,g,o
-        g = torch.tanh(pre[:, 2 * H : 3 * H], out=buf.g)  # g_t = tanh(...)
-        s = torch.sigmoid(pre, out=buf.s)  # σ of all four blocks; block g is not used
-        i, f, o = s[:, :H], s[:, H : 2 * H], s[:, 3 * H :]  # i_t, f_t, o_t = σ(...)
-        c = torch.addcmul(f * c_prev, i, g, out=buf.c)  # c_t = f_t ⊙ c_prev + i_t ⊙ g_t
-        c_out = c
-        if self.layer_norm:
-            c_out = layer_norm(c, H, self.ln_gain_c, self.ln_bias_c)  # LN_c(c_t)
-        h = torch.mul(o, torch.tanh(c_out, out=buf.tanh_c), out=buf.h)  # h_t = o_t ⊙ tanh(c_t)
+        pre = self.hidden_projection(h_prev, mask, add=xp_t)  # (B, 4H) blocks i, f, g, o
+        g = torch.tanh(pre[:, 2 * H : 3 * H])  # g_t = tanh(...)
+        s = torch.sigmoid(pre)  # σ of all four blocks at once; block g is not used
+        i, f, _, o = s.chunk(4, 1)  # i_t, f_t, o_t = σ(...)
+        c = torch.addcmul(f * c_prev, i, g)  # c_t = f_t ⊙ c_prev + i_t ⊙ g_t
+        c_out = c if not self.layer_norm else layer_norm(c, H, self.ln_gain_c, self.ln_bias_c)
+        tanh_c = torch.tanh(c_out)
+        h = o * tanh_c  # h_t = o_t ⊙ tanh(c_t)
+        if rec is not None:
+            rec.append({"s": s, "g": g, "c": c, "tanh_c": tanh_c, "h": h})
         return h, (h, c)
 
-    def gate_values(self, bufs: dict[str, Tensor]) -> dict[str, Tensor]:
-        i, f, _, o = bufs["s"].chunk(4, dim=-1)  # block g of "s" holds σ, not tanh
-        return {"i": i, "f": f, "g": bufs["g"], "o": o, "c": bufs["c"], "h": bufs["h"]}
+    def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
+        i, f, _, o = rec["s"].chunk(4, dim=-1)  # block g of "s" holds σ, not tanh
+        return {"i": i, "f": f, "g": rec["g"], "o": o, "c": rec["c"], "h": rec["h"]}
 
-    def step_backward(
-        self,
-        saved: dict[str, Tensor],
-        state_prev: State,
-        dh: Tensor,
-        dstate: State,
-        d_xp: Tensor,
-        d_hp: Tensor,
-    ) -> State:
-        """Backward of ``step`` through one time step (BPTT), writing ``d_xp``.
+    def backward_factors(self, rec: dict[str, Tensor], prev: dict[str, Tensor]) -> tuple:
+        """Local derivatives of every step at once (BPTT, part 1), (T, B, ·) each::
 
-        With δh = ∂L/∂h_t (from the output and from step t+1) and δc = ∂L/∂c_t from step t+1::
-
-            δc     = δc + δh ⊙ o_t ⊙ (1 − tanh²(c_t))
-            δi_pre = δc ⊙ g_t ⊙ i_t (1 − i_t)
-            δf_pre = δc ⊙ c_prev ⊙ f_t (1 − f_t)
-            δg_pre = δc ⊙ i_t ⊙ (1 − g_t²)
-            δo_pre = δh ⊙ tanh(c_t) ⊙ o_t (1 − o_t)
-            δc_prev = δc ⊙ f_t        (δh_prev = δpre W_hh is added by the loop)
+            a_t = ∂h_t/∂c_t = o_t ⊙ (1 − tanh²(c_t))
+            p_t = [g_t ⊙ i_t(1 − i_t),        ∂c_t/∂i_pre   (times δc_t)
+                   c_prev ⊙ f_t(1 − f_t),     ∂c_t/∂f_pre   (times δc_t)
+                   i_t ⊙ (1 − g_t²),          ∂c_t/∂g_pre   (times δc_t)
+                   tanh(c_t) ⊙ o_t(1 − o_t)]  ∂h_t/∂o_pre   (times δh_t)
 
         Args:
-            saved: this step's ``slots`` buffers, (B, width*H).
-            state_prev: (h_prev, c_prev).
-            dh: (B, H) δh. dstate: (δc,) from step t+1.
-            d_xp: (B, 4H) buffer for δpre = ∂L/∂xp_t, which is also ∂L/∂(W_hh h_prev) (d_hp).
+            rec: the recorded values of all steps, stacked in time order (T, B, ·).
+            prev: the previous state of every step, ``{"h": (T, B, H), "c": (T, B, H)}``.
 
         Returns:
-            (None, δc_prev): the gradient of the previous state other than through W_hh.
+            (a (T, B, H), p (T, B, 4H), f (T, B, H)).
         """
-        H = self.hidden_size
-        s, g, tanh_c = saved["s"], saved["g"], saved["tanh_c"]
-        i, f, o = s[:, :H], s[:, H : 2 * H], s[:, 3 * H :]
+        s, g, tanh_c = rec["s"], rec["g"], rec["tanh_c"]
+        i, f, _, o = s.chunk(4, -1)  # (T, B, H) each
+        ds_i, ds_f, _, ds_o = (s - s * s).chunk(4, -1)  # σ' = s (1 − s)
+        a = o * (1 - tanh_c * tanh_c)
+        p = torch.cat([g * ds_i, prev["c"] * ds_f, i * (1 - g * g), tanh_c * ds_o], dim=-1)
+        return a, p, f
+
+    def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
+        """One step back in time (BPTT, part 2)::
+
+            δc_t    = δc_t(from t+1) + δh_t ⊙ a_t
+            δpre_t  = p_t ⊙ [δc_t, δc_t, δc_t, δh_t]     (blocks i, f, g, o; = δxp_t = δhp_t)
+            δc_prev = δc_t ⊙ f_t       (δh_prev = δpre_t W_hh is added by the loop)
+
+        Args:
+            factors: this step's slice of ``backward_factors``.
+            dh: (B, H) δh_t. dstate: (δc_t from step t+1,).
+
+        Returns:
+            (δxp_t (B, 4H), δhp_t (B, 4H), None (no direct path to h_prev), (δc_prev,)).
+        """
+        a, p, f = factors
         (dc,) = dstate
-        dc = torch.addcmul(dc, dh * o, 1 - tanh_c * tanh_c)  # δc
-        dp = d_xp.view(-1, 4, H)  # (B, 4, H) i, f, g, o
-        torch.mul(dc, g, out=dp[:, 0])  # δi_t
-        torch.mul(dc, state_prev[1], out=dp[:, 1])  # δf_t
-        torch.mul(dh, tanh_c, out=dp[:, 3])  # δo_t
-        d_xp.mul_(s - s * s)  # σ'(pre) = s (1 − s) for i, f, o
-        torch.mul(dc * i, 1 - g * g, out=dp[:, 2])  # δg_pre
-        return (None, dc * f)
+        dc = torch.addcmul(dc, dh, a)  # δc_t
+        d_pre = p * torch.cat([dc, dc, dc, dh], dim=1)  # (B, 4H)
+        return d_pre, d_pre, None, (dc * f,)

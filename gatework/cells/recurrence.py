@@ -7,7 +7,7 @@ from torch import Tensor, nn
 
 from gatework.cells.base import RecurrentCell, State
 from gatework.cells.bptt import bptt
-from gatework.cells.loop import alloc_slots, scan
+from gatework.cells.loop import scan
 
 
 class Recurrence(nn.Module):
@@ -27,6 +27,7 @@ class Recurrence(nn.Module):
     def __init__(self, cell: RecurrentCell, reverse: bool = False, recurrent_dropout: float = 0.0):
         super().__init__()
         self.cell, self.reverse, self.recurrent_dropout = cell, reverse, recurrent_dropout
+        self.fast_backward = True  # False: always autograd through ``scan`` (for comparisons)
 
     def sample_mask(self, B: int, like: Tensor) -> Tensor | None:
         """(B, H) inverted-dropout mask with values in {0, 1/(1−p)}, or None when inactive."""
@@ -50,16 +51,15 @@ class Recurrence(nn.Module):
         Returns:
             out (T, B, H) and the final state.
         """
-        T, B, _ = x.shape
-        mask = self.sample_mask(B, x)
+        mask = self.sample_mask(x.shape[1], x)  # (B, H) or None
         xp = self.cell.input_projection(x)  # (T, B, G*H), all steps in one matmul
         if trace is not None:
+            rec: dict[str, Tensor] = {}
             with torch.no_grad():
-                bufs = alloc_slots(self.cell, T, B, xp)
-                out, state = scan(self.cell, xp, state, self.reverse, mask, bufs)
-            trace.update(self.cell.gate_values(bufs))
+                out, state = scan(self.cell, xp, state, self.reverse, mask, rec)
+            trace.update(self.cell.gate_values(rec))
             return out, state
-        if self.cell.fast_path_ok and mask is None:
+        if self.fast_backward and self.cell.fast_path_ok and mask is None:
             return bptt(self.cell, xp, state, self.reverse)
         return scan(self.cell, xp, state, self.reverse, mask)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gatework.cells.base import RecurrentCell, Slots, State
+from gatework.cells.base import RecurrentCell, State
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -36,7 +36,6 @@ class SimpleRNNCell(RecurrentCell):
     """
 
     gates = ("h",)
-    slots = {"h": 1}
     torch_cell = nn.RNNCell
 
     def __init__(
@@ -57,42 +56,37 @@ class SimpleRNNCell(RecurrentCell):
         xp_t: Tensor,
         state: State,
         mask: Tensor | None = None,
-        out: dict[str, Tensor] | None = None,
+        rec: list | None = None,
     ) -> tuple[Tensor, State]:
         """``h_t = tanh(xp_t + W_hh h_prev)`` with ``xp_t = W_ih x_t + b_ih + b_hh`` (B, H).
 
         Args and returns as ``LSTMCell.step``; ``state`` is ``(h_prev,)``.
         """
-        buf = Slots(out)
-        pre = self.hidden_projection(state[0], mask, add=xp_t, out=buf.h)  # (B, H)
+        pre = self.hidden_projection(state[0], mask, add=xp_t)  # (B, H)
         if self.nonlinearity == "tanh":
-            h = torch.tanh(pre, out=buf.h)  # h_t = tanh(...)
+            h = torch.tanh(pre)  # h_t = tanh(...)
         else:
-            h = torch.clamp_min(pre, 0.0, out=buf.h)  # h_t = max(0, ...)
+            h = torch.relu(pre)  # h_t = max(0, ...)
+        if rec is not None:
+            rec.append({"h": h})
         return h, (h,)
 
-    def step_backward(
-        self,
-        saved: dict[str, Tensor],
-        state_prev: State,
-        dh: Tensor,
-        dstate: State,
-        d_xp: Tensor,
-        d_hp: Tensor,
-    ) -> State:
-        """Backward of ``step`` (BPTT)::
+    def backward_factors(self, rec: dict[str, Tensor], prev: dict[str, Tensor]) -> tuple:
+        """Local derivative of every step, ``d_t = ∂h_t/∂pre_t`` (T, B, H)::
 
-            δpre = δh ⊙ (1 − h_t²)      (tanh)    or    δh ⊙ [h_t > 0]   (relu)
-
-        ``δpre`` is written to ``d_xp`` (it is also ∂L/∂(W_hh h_prev)); the loop adds
-        ``δh_prev = δpre W_hh``. Returns ``(None,)``: no other path to the previous state.
+        d_t = 1 − h_t²   (tanh)      or      [h_t > 0]   (relu)
         """
-        h = saved["h"]
-        if self.nonlinearity == "tanh":
-            torch.mul(dh, 1 - h * h, out=d_xp)
-        else:
-            torch.mul(dh, h > 0, out=d_xp)
-        return (None,)
+        h = rec["h"]
+        return ((1 - h * h) if self.nonlinearity == "tanh" else (h > 0).to(h.dtype),)
+
+    def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
+        """``δpre_t = δh_t ⊙ d_t`` (= δxp_t = δhp_t); the loop adds ``δh_prev = δpre_t W_hh``.
+
+        Returns:
+            (δxp_t, δhp_t, None, ()): no other path to the previous state.
+        """
+        d_pre = dh * factors[0]
+        return d_pre, d_pre, None, ()
 
     def _torch_kwargs(self) -> dict:
         return {"nonlinearity": self.nonlinearity}
