@@ -34,25 +34,30 @@ MODEL_KEYS = (
     "test/rmse",
     "test/mape",
 )
-# Small data, CPU, few batches: each run takes about a second.
+# CPU, one epoch, few batches, small synthetic data: each run takes about a second.
 FAST = (
     "trainer=cpu",
     "trainer.max_epochs=1",
     "trainer.enable_progress_bar=false",
+    "trainer.log_every_n_steps=1",
     "+trainer.enable_model_summary=false",
     "+trainer.limit_train_batches=3",
+    "eval.plot_windows=2",
+)
+SMALL_SYNTHETIC = (
     "data.n_series=120",
     "data.splits=[60,30,30]",
     "data.input_len=24",
     "data.batch_size=16",
     "data.num_workers=0",
-    "eval.plot_windows=2",
 )
 
 
-def compose_fast(tmp_path: Path, *overrides: str) -> DictConfig:
+def compose_fast(tmp_path: Path, *overrides: str, data: tuple = SMALL_SYNTHETIC) -> DictConfig:
     with initialize_config_dir(str(REPO / "configs"), version_base="1.3"):
-        return compose("train", overrides=[*FAST, f"paths.output_dir={tmp_path}", *overrides])
+        return compose(
+            "train", overrides=[*FAST, *data, f"paths.output_dir={tmp_path}", *overrides]
+        )
 
 
 def model_overrides(model: str) -> list[str]:
@@ -78,6 +83,7 @@ def test_train_writes_metrics_checkpoint_log_and_plots(tmp_path):
     assert written["fit/epochs"] == 2
     assert (tmp_path / "checkpoints" / "best.ckpt").exists()
     assert (tmp_path / "csv" / "metrics.csv").exists()
+    assert json.loads((tmp_path / "scaler.json").read_text())["columns"] == ["x"]
     for png in ("learning_curves.png", "forecasts.png"):
         assert (tmp_path / png).read_bytes().startswith(b"\x89PNG"), png
 
@@ -128,7 +134,7 @@ def test_seq2seq_on_vector_targets_fails_before_training(tmp_path):
 
 
 def test_command_line_sweep_writes_a_leaderboard(tmp_path):
-    overrides = [o for o in FAST if not o.startswith("+trainer.enable")]
+    overrides = [o for o in FAST + SMALL_SYNTHETIC if not o.startswith("+trainer.enable")]
     done = subprocess.run(
         [
             sys.executable,
@@ -148,3 +154,17 @@ def test_command_line_sweep_writes_a_leaderboard(tmp_path):
     assert sorted(board["model"]) == ["linear", "naive"]
     assert np.isfinite(board["test/mae"]).all()
     assert "| rank | model | val/mae |" in (tmp_path / "leaderboard.md").read_text()
+
+
+@pytest.mark.shared_data
+def test_ridership_experiment_scores_the_weekly_naive_like_pandas(tmp_path, cta_csv):
+    """Géron's ridership set-up on the real CTA file: baseline = the value 7 days earlier."""
+    cfg = compose_fast(tmp_path, "experiment=ridership_geron", f"data.path={cta_csv}", data=())
+    metrics = train(cfg)
+    table = pd.read_csv(cta_csv, parse_dates=["service_date"], date_format="%m/%d/%Y")
+    rail = table.drop_duplicates().set_index("service_date").sort_index()["rail_boardings"]
+    error = (rail.astype(float) - rail.shift(7)).abs()  # the weekly naive forecast's error
+    # first targets: 56 input days after each split's start (no lookback across splits)
+    assert metrics["val/naive_mae"] == pytest.approx(error["2019-02-26":"2019-05-31"].mean())
+    assert metrics["test/naive_mae"] == pytest.approx(error["2019-07-27":"2021-11-30"].mean())
+    assert math.isfinite(metrics["val/mae"])
