@@ -143,12 +143,17 @@ def main() -> None:
         help="torch, ours (hand-written backward), autograd (plain loop)",
     )
     parser.add_argument("--repeats", type=int, default=30)
+    parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     parser.add_argument("--json", action="store_true", help="one JSON object per row")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # cell:size:device, in-process
     args = parser.parse_args()
     impls = ["torch"] + [i for i in args.impls if i != "torch"]
 
     if args.case:
+        import torch
+
+        if args.threads:
+            torch.set_num_threads(args.threads)
         cell, size, device = args.case.split(":")
         for row in run_case(cell, size, device, impls, args.repeats):
             print(json.dumps(row))
@@ -175,6 +180,8 @@ def main() -> None:
                     f"{cell}:{size}:{device}",
                     "--repeats",
                     str(args.repeats),
+                    "--threads",
+                    str(args.threads),
                     "--impls",
                     *impls,
                 ]
