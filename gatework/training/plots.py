@@ -4,13 +4,9 @@ from __future__ import annotations
 
 from pathlib import Path
 
-import matplotlib
-
-matplotlib.use("Agg")  # files only, no display needed
-
-import matplotlib.pyplot as plt  # noqa: E402
-import numpy as np  # noqa: E402
-import pandas as pd  # noqa: E402
+import numpy as np
+import pandas as pd
+from matplotlib.figure import Figure  # no pyplot: PNGs through Agg, the global backend untouched
 
 
 def plot_learning_curves(csv_path: str | Path, png_path: str | Path) -> Path | None:
@@ -37,7 +33,8 @@ def plot_learning_curves(csv_path: str | Path, png_path: str | Path) -> Path | N
     panels = [(cols, title) for cols, title in ((losses, "loss (scaled)"), (maes, "MAE")) if cols]
     if not panels or per_epoch[[c for cols, _ in panels for c in cols]].isna().all().all():
         return None
-    fig, axes = plt.subplots(1, len(panels), figsize=(5 * len(panels), 3.5), squeeze=False)
+    fig = Figure(figsize=(5 * len(panels), 3.5), layout="tight")
+    axes = fig.subplots(1, len(panels), squeeze=False)
     for ax, (cols, title) in zip(axes[0], panels, strict=True):
         for col in cols:
             series = per_epoch[col].dropna()
@@ -45,9 +42,7 @@ def plot_learning_curves(csv_path: str | Path, png_path: str | Path) -> Path | N
         ax.set_xlabel("epoch")
         ax.set_title(title)
         ax.legend()
-    fig.tight_layout()
     fig.savefig(png_path, dpi=100)
-    plt.close(fig)
     return Path(png_path)
 
 
@@ -79,7 +74,8 @@ def plot_forecasts(
     n_ahead = truth.shape[1]
     past = np.arange(-t + 1, 1)  # the last input step is step 0
     future = np.arange(1, n_ahead + 1)
-    fig, axes = plt.subplots(n, 1, figsize=(8, 2.2 * n), squeeze=False, sharex=True)
+    fig = Figure(figsize=(8, 2.2 * n), layout="tight")
+    axes = fig.subplots(n, 1, squeeze=False, sharex=True)
     for i, ax in enumerate(axes[:, 0]):
         ax.plot(past, history[i], color="0.5", label="input")
         ax.plot(future, truth[i], marker="o", color="black", label="truth")
@@ -89,7 +85,5 @@ def plot_forecasts(
         ax.set_ylabel(target_name)
     axes[0, 0].legend(loc="upper left", fontsize="small")
     axes[-1, 0].set_xlabel("steps after the last input")
-    fig.tight_layout()
     fig.savefig(png_path, dpi=100)
-    plt.close(fig)
     return Path(png_path)
