@@ -10,8 +10,9 @@ steps at once by the layer before its time loop. ``state`` is a tuple, ``(h,)`` 
 ``forward(x_t, hx)`` wraps ``step`` with the signature of the torch.nn cell of the same name.
 
 ``rec`` is None in the normal forward. When it is a list, the step appends a dict of the
-intermediate values it computed (gate activations, states); the time loop passes one to keep
-what the hand-written backward needs (``bptt.py``) and to trace gates (``tracing.py``).
+intermediate values it computed (gate activations, states other than h_t, which the loop keeps
+anyway); the time loop passes one to keep what the hand-written backward needs (``bptt.py``)
+and to trace gates (``tracing.py``).
 
 Cells with a hand-written backward also define ``backward_factors`` (the local derivatives of
 all steps at once) and ``step_backward`` (one step of the recurrence back in time); see

@@ -96,7 +96,7 @@ class GRUCell(RecurrentCell):
             n = torch.tanh(x_n + hn)  # n_t = tanh(x_n + W_hn (r_t ⊙ h_prev) + b_hn)
         h = torch.addcmul(n, z, h_prev - n)  # h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_prev
         if rec is not None:
-            rec.append({"rz": rz, "n": n, "hn": hn, "h": h})
+            rec.append({"rz": rz, "n": n, "hn": hn})  # h_t is kept by the loop
         return h, (h,)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:

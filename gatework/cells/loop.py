@@ -25,7 +25,8 @@ def scan(
         reverse: walk from t = T−1 down to 0 (the backward direction of a bidirectional layer).
         mask: (B, H) recurrent dropout mask, the same at every step, or None.
         rec: None, or a dict that receives every value the steps recorded, stacked in time
-            order, (T, B, ·) per name (for the hand-written backward and for tracing).
+            order, (T, B, ·) per name, and ``"h"``: out (for the hand-written backward and for
+            tracing).
 
     Returns:
         out (T, B, H) hidden states in time order, and the state after the last step.
@@ -37,7 +38,11 @@ def scan(
     per_step: list[dict[str, Tensor]] | None = None if rec is None else []
     for t in steps:
         hs[t], state = cell.step(xps[t], state, mask, per_step)
-    if per_step is not None:
+    out = torch.stack(hs)  # (T, B, H)
+    if rec is not None:
         per_step = per_step[::-1] if reverse else per_step  # time order
-        rec.update({k: torch.stack([r[k] for r in per_step]) for k in per_step[0]})
-    return torch.stack(hs), state  # (T, B, H)
+        rec.update(
+            {k: torch.stack([r[k] for r in per_step]) for k in per_step[0]} if per_step else {}
+        )
+        rec["h"] = out
+    return out, state

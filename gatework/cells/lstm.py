@@ -79,7 +79,7 @@ class LSTMCell(RecurrentCell):
         tanh_c = torch.tanh(c_out)
         h = o * tanh_c  # h_t = o_t ⊙ tanh(c_t)
         if rec is not None:
-            rec.append({"s": s, "g": g, "c": c, "tanh_c": tanh_c, "h": h})
+            rec.append({"s": s, "g": g, "c": c, "tanh_c": tanh_c})  # h_t is kept by the loop
         return h, (h, c)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:

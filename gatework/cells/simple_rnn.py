@@ -67,9 +67,7 @@ class SimpleRNNCell(RecurrentCell):
             h = torch.tanh(pre)  # h_t = tanh(...)
         else:
             h = torch.relu(pre)  # h_t = max(0, ...)
-        if rec is not None:
-            rec.append({"h": h})
-        return h, (h,)
+        return h, (h,)  # nothing to record besides h_t, which the loop keeps
 
     def backward_factors(self, rec: dict[str, Tensor], prev: dict[str, Tensor]) -> tuple:
         """Local derivative of every step, ``d_t = ∂h_t/∂pre_t`` (T, B, H)::
