@@ -95,3 +95,17 @@ def test_hydra_run_and_sweep_dirs_and_leaderboard_callback():
     assert cfg.hydra.job.chdir is False
     callback = instantiate(cfg.hydra.callbacks.leaderboard)
     assert callback.sort_by == "val/mae"
+
+
+def test_seq2seq_experiment_sets_model_and_sequence_targets():
+    cfg = compose_train("experiment=seq2seq")
+    assert cfg.model._target_ == "gatework.models.Seq2Seq"
+    assert cfg.data.target_mode == "sequence"
+    assert cfg.data.n_ahead == 10
+
+
+def test_experiment_values_yield_to_the_command_line():
+    cfg = compose_train("experiment=ridership_geron", "trainer.max_epochs=3")
+    assert cfg.trainer.max_epochs == 3
+    assert cfg.model.optimizer._target_ == "torch.optim.SGD"
+    assert cfg.baseline.period == 7
