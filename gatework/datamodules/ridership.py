@@ -146,9 +146,13 @@ class RidershipDataModule(CSVDataModule):
             df[f"day_type_{d}"] = (df["day_type"] == d).astype(np.float64)
         same = sha256sum(path) == SNAPSHOT_SHA256
         notes = [f"sha256 {'matches' if same else 'differs from'} the 2021-11-30 snapshot"]
+        missing = len(pd.date_range(df.index[0], df.index[-1], freq="D")) - len(df)
+        if missing:
+            notes.append(f"{missing:,} days missing: windows step over them as if consecutive")
         if not self.next_day_type:
             return df, [], notes
-        nxt = df["day_type"].shift(-1)  # the type of the day after each row: known in advance
+        # the calendar's next day, not the next row, so a missing day cannot shift the types
+        nxt = df["day_type"].reindex(df.index + pd.Timedelta(days=1)).to_numpy()
         extra = [f"next_day_type_{d}" for d in DAY_TYPES]
         for d, column in zip(DAY_TYPES, extra, strict=True):
             df[column] = (nxt == d).astype(np.float64)

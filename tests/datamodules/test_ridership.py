@@ -130,3 +130,13 @@ def test_future_columns_give_each_target_days_type(cta_file):
         ValueError, match=r"no column 'holiday' \(asked for by data.future_columns\)"
     ):
         RidershipDataModule(path=str(cta_file), future_columns="holiday").setup()
+
+
+def test_a_missing_day_is_reported_and_never_shifts_the_next_day_type(tmp_path):
+    frame = cta_frame().drop(index=[1200])  # 2019-01-13, a Sunday
+    dm = RidershipDataModule(path=str(write_cta(tmp_path / FILE, frame)), next_day_type=True)
+    dm.setup()
+    assert "1 days missing: windows step over them as if consecutive" in dm.describe()
+    one_hot = dm.table.frame.loc["2019-01-11":"2019-01-14", ["next_day_type_A", "next_day_type_U"]]
+    # Friday -> Saturday; Saturday -> (missing Sunday): unknown, all 0; Monday -> Tuesday
+    assert one_hot.to_numpy().tolist() == [[1, 0], [0, 0], [0, 0]]

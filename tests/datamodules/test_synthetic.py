@@ -105,3 +105,10 @@ def test_file_configs_instantiate_with_yaml_lists_and_nulls(tmp_path, cta_file, 
     csv.setup()
     assert csv.spec.target_input_index == (0, None)
     assert len(csv.datasets["train"]) == int(0.7 * 4000) - 24
+
+
+def test_a_date_split_can_be_replaced_by_fractions_from_the_command_line(cta_file):
+    cfg = compose_data("ridership", f"path={cta_file}", "~splits", "+splits=[0.5,0.25,0.25]")
+    dm = instantiate(cfg)
+    dm.setup()
+    assert [len(r) for r in dm.ranges.values()] == [776, 388, 389]  # of 1,553 days
