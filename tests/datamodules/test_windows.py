@@ -9,6 +9,8 @@ import torch
 from data_files import write_jena
 
 from gatework.datamodules import CSVDataModule, JenaClimateDataModule, WindowGeometry
+from gatework.datamodules.audit import check_split
+from gatework.datamodules.splits import RowRange
 from gatework.datamodules.windows import WindowDataset, window_starts
 
 
@@ -166,3 +168,20 @@ def test_window_sizes_below_one_are_refused(name, value):
 def test_unknown_target_mode_is_refused():
     with pytest.raises(ValueError, match=r"data\.target_mode must be one of .* got 'matrix'"):
         WindowGeometry(input_len=3, target_mode="matrix")
+
+
+def test_audit_refuses_a_window_that_reads_past_its_split():
+    data = torch.arange(20.0)[:, None]
+    geo = WindowGeometry(input_len=3, horizon=2)
+    rows = RowRange(0, 10)
+    ok = WindowDataset(data, data, window_starts(geo, 0, 10), geo)
+    audit = check_split("train", rows, ok, input_lo=0)
+    assert (audit.first_input, audit.last_input, audit.last_target, audit.windows) == (0, 7, 9, 6)
+    leaky = WindowDataset(data, data, np.arange(0, 7), geo)  # start 6 reads its target at row 10
+    with pytest.raises(
+        RuntimeError, match=r"train targets read rows 4..10, outside the split 0..9"
+    ):
+        check_split("train", rows, leaky, input_lo=0)
+    early = WindowDataset(data, data, np.arange(12, 15), geo)
+    with pytest.raises(RuntimeError, match=r"val inputs read rows 12..16, allowed 13..19"):
+        check_split("val", RowRange(13, 20), early, input_lo=13)
