@@ -117,10 +117,14 @@ class GRUCell(RecurrentCell):
         """
         r, z = rec["rz"].chunk(2, -1)  # (T, B, H) each
         n, hn = rec["n"], rec["hn"]
-        q_n = (1 - z) * (1 - n * n)
-        q_z = (prev["h"] - n) * (z - z * z)
-        q_r = q_n * hn * (r - r * r)
-        return torch.cat([q_r, q_z, q_n], -1), torch.cat([q_r, q_z, q_n * r], -1), z
+        q_x = n.new_empty(*n.shape[:-1], 3 * self.hidden_size)  # (T, B, 3H)
+        q_r, q_z, q_n = q_x.chunk(3, -1)
+        torch.mul(1 - z, torch.addcmul(torch.ones_like(n), n, n, value=-1), out=q_n)
+        torch.mul(prev["h"] - n, torch.addcmul(z, z, z, value=-1), out=q_z)
+        torch.mul(q_n * hn, torch.addcmul(r, r, r, value=-1), out=q_r)
+        q_h = q_x.clone()
+        q_h[..., 2 * self.hidden_size :].mul_(r)
+        return q_x, q_h, z
 
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
         """One step back in time (BPTT, part 2)::

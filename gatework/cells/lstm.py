@@ -104,9 +104,13 @@ class LSTMCell(RecurrentCell):
         """
         s, g, tanh_c = rec["s"], rec["g"], rec["tanh_c"]
         i, f, _, o = s.chunk(4, -1)  # (T, B, H) each
-        ds_i, ds_f, _, ds_o = (s - s * s).chunk(4, -1)  # σ' = s (1 − s)
-        a = o * (1 - tanh_c * tanh_c)
-        p = torch.cat([g * ds_i, prev["c"] * ds_f, i * (1 - g * g), tanh_c * ds_o], dim=-1)
+        p = torch.addcmul(s, s, s, value=-1)  # (T, B, 4H) σ' = s (1 − s), filled in below
+        p_i, p_f, p_g, p_o = p.chunk(4, -1)
+        p_i.mul_(g)
+        p_f.mul_(prev["c"])
+        torch.mul(i, torch.addcmul(torch.ones_like(g), g, g, value=-1), out=p_g)  # i (1 − g²)
+        p_o.mul_(tanh_c)
+        a = o * torch.addcmul(torch.ones_like(g), tanh_c, tanh_c, value=-1)  # o (1 − tanh² c)
         return a, p, f
 
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
