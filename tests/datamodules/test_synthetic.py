@@ -112,3 +112,11 @@ def test_a_date_split_can_be_replaced_by_fractions_from_the_command_line(cta_fil
     dm = instantiate(cfg)
     dm.setup()
     assert [len(r) for r in dm.ranges.values()] == [776, 388, 389]  # of 1,553 days
+
+
+def test_worker_processes_serve_the_same_batches():
+    one, two = SyntheticDataModule(n_series=300), SyntheticDataModule(n_series=300, num_workers=2)
+    one.setup()
+    two.setup()
+    for a, b in zip(one.val_dataloader(), two.val_dataloader(), strict=True):
+        assert torch.equal(a[0], b[0]) and torch.equal(a[1], b[1])
