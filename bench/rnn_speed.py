@@ -9,7 +9,9 @@ reported. Usage::
 
 ``fwd_ms`` is one inference forward (``torch.no_grad``); ``fwdbwd_ms`` is a training forward
 plus the backward of a scalar loss; ``saved_mb`` is the memory autograd keeps for the backward
-(unique storages; on CUDA ``peak_mb`` is the peak allocation above the inputs). Set
+(unique storages); ``peak_mb`` is the growth of the peak memory over one forward+backward
+(on CPU the process's peak resident set, measured in a fresh process per implementation; on
+CUDA the peak allocation). Set
 ``MALLOC_MMAP_THRESHOLD_=33554432 MALLOC_TRIM_THRESHOLD_=1099511627776 MALLOC_TOP_PAD_=67108864``
 on glibc machines where large temporary buffers otherwise page-fault on every call.
 """
@@ -68,6 +70,22 @@ def saved_bytes(model, x) -> int:
     with torch.autograd.graph.saved_tensors_hooks(pack, lambda t: t):
         out, _ = model(x)
     return sum(seen.values())
+
+
+def peak_rss_mb(cell: str, size: str, impl: str) -> float:
+    """Growth of the peak resident memory over one forward+backward (fresh process, CPU)."""
+    import resource
+
+    import torch
+
+    B, T, F, H = SIZES[size]
+    x = torch.randn(B, T, F)
+    model = build(cell, impl, F, H, "cpu")
+    before = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    out, state = model(x)
+    h = state[0] if isinstance(state, tuple) else state
+    (out.sum() + h.sum()).backward()
+    return (resource.getrusage(resource.RUSAGE_SELF).ru_maxrss - before) / 1024
 
 
 def run_case(cell: str, size: str, device: str, impls: list[str], repeats: int) -> list[dict]:
@@ -146,9 +164,17 @@ def main() -> None:
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")
     parser.add_argument("--json", action="store_true", help="one JSON object per row")
     parser.add_argument("--case", help=argparse.SUPPRESS)  # cell:size:device, in-process
+    parser.add_argument("--peak", help=argparse.SUPPRESS)  # cell:size:impl, in-process
     args = parser.parse_args()
     impls = ["torch"] + [i for i in args.impls if i != "torch"]
 
+    if args.peak:
+        import torch
+
+        if args.threads:
+            torch.set_num_threads(args.threads)
+        print(peak_rss_mb(*args.peak.split(":")))
+        return
     if args.case:
         import torch
 
@@ -168,7 +194,7 @@ def main() -> None:
     if not args.json:
         print(
             f"{'cell':5} {'size':10} {'dev':4} {'impl':9} {'fwd ms':>9} {'fwd+bwd ms':>11} "
-            f"{'ratio':>6} {'saved MB':>9} {'1st call ms':>11}"
+            f"{'ratio':>6} {'saved MB':>9} {'1st call ms':>11} {'peak MB':>8}"
         )
     for device in devices:
         for size in args.sizes:
@@ -188,6 +214,14 @@ def main() -> None:
                 done = subprocess.run(cmd, env=env, capture_output=True, text=True, check=True)
                 for line in done.stdout.splitlines():
                     row = json.loads(line)
+                    if device == "cpu":
+                        cmd = [sys.executable, __file__, "--peak", f"{cell}:{size}:{row['impl']}"]
+                        cmd += ["--threads", str(args.threads)]
+                        peak = subprocess.run(
+                            cmd, env=env, capture_output=True, text=True, check=True
+                        )
+                        row["peak_mb"] = round(float(peak.stdout), 1)
+                        line = json.dumps(row)
                     if args.json:
                         print(line, flush=True)
                     else:
@@ -195,7 +229,7 @@ def main() -> None:
                             f"{row['cell']:5} {row['size']:10} {row['device']:4} "
                             f"{row['impl']:9} {row['fwd_ms']:9.2f} {row['fwdbwd_ms']:11.2f} "
                             f"{row['ratio_fwdbwd_vs_torch']:6.2f} {row['saved_mb']:9.2f} "
-                            f"{row['first_call_ms']:11.1f}",
+                            f"{row['first_call_ms']:11.1f} {row.get('peak_mb', float('nan')):8.1f}",
                             flush=True,
                         )
 
