@@ -5,14 +5,17 @@ sizes of this project that per-op overhead, not arithmetic, dominates. Here the 
 the very same ``cell.step`` without autograd, recording the values the backward needs; the
 backward has two parts, both written by each cell next to its forward equations:
 
-1. ``cell.backward_factors``: the local derivatives of every step, all T at once.
+1. ``cell.backward_factors``: the local derivatives of every step, all T at once. The first
+   two, (T, B, G*H), are ∂·/∂xp_t and ∂·/∂hp_t up to the factor δh_t (or δc_t) that only the
+   recurrence knows; step t multiplies it in, in place, turning them into δxp_t and δhp_t, so
+   the backward allocates no further (T, B, G*H) buffers.
 2. ``cell.step_backward``: the recurrence back in time, a handful of ops per step.
 
 The generic part, for any cell whose step is elementwise math on ``xp_t`` and
 ``hp_t = W_hh h_prev (+ b_hh)``::
 
     δh_t    = ∂L/∂out_t + δh_prev(from step t+1)
-    δxp_t, δhp_t, δh_prev(direct), δstate_prev = cell.step_backward(factors_t, δh_t, δstate_t)
+    δxp_t, δhp_t (in place), δh_prev(direct), δstate_prev = cell.step_backward(...)
     δh_prev = δh_prev(direct) + δhp_t W_hh                    one addmm per step
     δW_hh   = Σ_t δhp_tᵀ h_prev,t ;  δb_hh = Σ_t δhp_t        one matmul after the loop
 
@@ -57,16 +60,17 @@ class _BPTT(torch.autograd.Function):
             k: _previous(rec[k], s0, reverse)
             for k, s0 in zip(cell.state_names, state0, strict=True)
         }
-        local = cell.backward_factors(rec, prev)  # (T, B, ·) each
+        # (T, B, ·) each; the first two become δxp and δhp, in place, step by step
+        local = cell.backward_factors(rec, prev)
+        d_xp, d_hp = local[0], local[1]  # (T, B, G*H), possibly the same tensor
         factors = list(zip(*(f.unbind(0) for f in local), strict=True))  # T x tuple of (B, ·)
         T = d_out.shape[0]
         order = range(T) if reverse else range(T - 1, -1, -1)  # the forward order, reversed
         d_outs = d_out.unbind(0)  # T x (B, H)
-        d_xps: list[Tensor] = [d_out] * T
-        d_hps: list[Tensor] = [d_out] * T
+        d_hps = d_hp.unbind(0)
         dh, d_rest = d_state_n[0] + d_outs[order[0]], tuple(d_state_n[1:])  # δh at the last step
         for n, t in enumerate(order):
-            d_xps[t], d_hps[t], dh_direct, d_rest = cell.step_backward(factors[t], dh, d_rest)
+            dh_direct, d_rest = cell.step_backward(factors[t], dh, d_rest)
             if n + 1 < T:  # δh of the step before: ∂L/∂out there + δh_prev(direct) + δhp_t W_hh
                 base = d_outs[order[n + 1]]
             else:  # δh_0, the gradient of the initial state
@@ -75,8 +79,6 @@ class _BPTT(torch.autograd.Function):
                 base = base + dh_direct
             dh = torch.addmm(base, d_hps[t], weight_hh)
 
-        d_xp = torch.stack(d_xps)  # (T, B, G*H)
-        d_hp = d_xp if d_hps[0] is d_xps[0] else torch.stack(d_hps)
         h_prev = prev["h"]  # (T, B, H)
         d_weight_hh = d_hp.flatten(0, 1).t() @ h_prev.flatten(0, 1)  # (G*H, H)
         d_bias_hh = d_hp.sum((0, 1)) if ctx.has_bias else None

@@ -113,7 +113,8 @@ class GRUCell(RecurrentCell):
             q_h = [q_r, q_z, q_n ⊙ r_t]    ∂h_t/∂hp_t per block (r_t scales the n block)
 
         Returns:
-            (q_x (T, B, 3H), q_h (T, B, 3H), z (T, B, H)).
+            (q_x (T, B, 3H), q_h (T, B, 3H), z (T, B, H)); ``step_backward`` turns q_x and
+            q_h into δxp and δhp in place.
         """
         r, z = rec["rz"].chunk(2, -1)  # (T, B, H) each
         n, hn = rec["n"], rec["hn"]
@@ -129,15 +130,17 @@ class GRUCell(RecurrentCell):
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
         """One step back in time (BPTT, part 2)::
 
-            δxp_t = q_x ⊙ δh_t,   δhp_t = q_h ⊙ δh_t   (per block)
+            δxp_t = q_x ⊙ δh_t,   δhp_t = q_h ⊙ δh_t   (per block, in place)
             δh_prev = δh_t ⊙ z_t   (+ δhp_t W_hh, added by the loop)
 
         Returns:
-            (δxp_t (B, 3H), δhp_t (B, 3H), δh_t ⊙ z_t, ()).
+            (δh_t ⊙ z_t, ()).
         """
         q_x, q_h, z = factors
         dh3 = torch.cat([dh, dh, dh], dim=1)  # (B, 3H): δh_t for each block
-        return q_x * dh3, q_h * dh3, dh * z, ()
+        q_x.mul_(dh3)  # δxp_t
+        q_h.mul_(dh3)  # δhp_t
+        return dh * z, ()
 
     def _torch_kwargs(self) -> dict:
         if not self.reset_after:

@@ -100,7 +100,8 @@ class LSTMCell(RecurrentCell):
             prev: the previous state of every step, ``{"h": (T, B, H), "c": (T, B, H)}``.
 
         Returns:
-            (a (T, B, H), p (T, B, 4H), f (T, B, H)).
+            (p, p, a (T, B, H), f (T, B, H)), p (T, B, 4H): ``step_backward`` turns p into
+            δxp = δhp in place.
         """
         s, g, tanh_c = rec["s"], rec["g"], rec["tanh_c"]
         i, f, _, o = s.chunk(4, -1)  # (T, B, H) each
@@ -111,13 +112,13 @@ class LSTMCell(RecurrentCell):
         torch.mul(i, torch.addcmul(torch.ones_like(g), g, g, value=-1), out=p_g)  # i (1 − g²)
         p_o.mul_(tanh_c)
         a = o * torch.addcmul(torch.ones_like(g), tanh_c, tanh_c, value=-1)  # o (1 − tanh² c)
-        return a, p, f
+        return p, p, a, f
 
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
         """One step back in time (BPTT, part 2)::
 
             δc_t    = δc_t(from t+1) + δh_t ⊙ a_t
-            δpre_t  = p_t ⊙ [δc_t, δc_t, δc_t, δh_t]     (blocks i, f, g, o; = δxp_t = δhp_t)
+            δpre_t  = p_t ⊙ [δc_t, δc_t, δc_t, δh_t]  (blocks i, f, g, o; = δxp_t = δhp_t, in p_t)
             δc_prev = δc_t ⊙ f_t       (δh_prev = δpre_t W_hh is added by the loop)
 
         Args:
@@ -125,10 +126,10 @@ class LSTMCell(RecurrentCell):
             dh: (B, H) δh_t. dstate: (δc_t from step t+1,).
 
         Returns:
-            (δxp_t (B, 4H), δhp_t (B, 4H), None (no direct path to h_prev), (δc_prev,)).
+            (None (no direct path to h_prev), (δc_prev,)).
         """
-        a, p, f = factors
+        p, _, a, f = factors
         (dc,) = dstate
         dc = torch.addcmul(dc, dh, a)  # δc_t
-        d_pre = p * torch.cat([dc, dc, dc, dh], dim=1)  # (B, 4H)
-        return d_pre, d_pre, None, (dc * f,)
+        p.mul_(torch.cat([dc, dc, dc, dh], dim=1))  # (B, 4H) δpre_t
+        return None, (dc * f,)

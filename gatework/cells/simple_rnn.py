@@ -75,16 +75,18 @@ class SimpleRNNCell(RecurrentCell):
         d_t = 1 − h_t²   (tanh)      or      [h_t > 0]   (relu)
         """
         h = rec["h"]
-        return ((1 - h * h) if self.nonlinearity == "tanh" else (h > 0).to(h.dtype),)
+        d = (1 - h * h) if self.nonlinearity == "tanh" else (h > 0).to(h.dtype)
+        return d, d  # turned into δxp = δhp in place by step_backward
 
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
-        """``δpre_t = δh_t ⊙ d_t`` (= δxp_t = δhp_t); the loop adds ``δh_prev = δpre_t W_hh``.
+        """``δpre_t = δh_t ⊙ d_t`` (= δxp_t = δhp_t, in place in d_t); the loop adds
+        ``δh_prev = δpre_t W_hh``.
 
         Returns:
-            (δxp_t, δhp_t, None, ()): no other path to the previous state.
+            (None, ()): no other path to the previous state.
         """
-        d_pre = dh * factors[0]
-        return d_pre, d_pre, None, ()
+        factors[0].mul_(dh)
+        return None, ()
 
     def _torch_kwargs(self) -> dict:
         return {"nonlinearity": self.nonlinearity}
