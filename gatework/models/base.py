@@ -67,6 +67,12 @@ class ForecastModule(L.LightningModule):
                 f"{name} accepts data.target_mode in {self.target_modes}, got "
                 f"{spec.target_mode!r}: set data.target_mode={self.target_modes[0]}"
             )
+        if spec.n_future and self.trainable and not self.uses_future:
+            raise ValueError(
+                f"{name} does not read known-future covariates, but the data serves "
+                f"{spec.n_future} per target step (data.future_columns): use "
+                "model=encoder_decoder, or set data.future_columns=null"
+            )
         if loss not in LOSSES:
             raise ValueError(f"model.loss must be one of {tuple(LOSSES)}, got {loss!r}")
         if time2vec < 0:

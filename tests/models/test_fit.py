@@ -94,7 +94,7 @@ def test_every_config_runs_on_the_device(device: str):
         assert model.metrics["val"].compute()["mae"].device.type == device
 
 
-@pytest.mark.parametrize("name", ["encoder_decoder", "gru"])
+@pytest.mark.parametrize("name", ["encoder_decoder", "naive"])
 def test_batches_with_known_future_covariates(name: str, trainer_kwargs):
     dm = datamodule("vector")
     x, y = dm.dataset.tensors
@@ -103,5 +103,6 @@ def test_batches_with_known_future_covariates(name: str, trainer_kwargs):
     dm = WindowDataModule(x, y, spec, x_future=x_future)
     model = build(name, spec)
     trainer = L.Trainer(fast_dev_run=True, **trainer_kwargs)
-    trainer.fit(model, datamodule=dm)
+    if model.trainable:
+        trainer.fit(model, datamodule=dm)
     assert "test/mae_h2" in trainer.test(model, datamodule=dm, verbose=False)[0]

@@ -83,6 +83,12 @@ def test_encoder_decoder_reads_known_future_covariates():
         model.forecast(x)
 
 
+def test_models_that_ignore_known_future_covariates_refuse_them():
+    with pytest.raises(ValueError, match=r"Recurrent does not read known-future covariates"):
+        build("gru", spec_for("vector", n_future=2), backend="torch")
+    build("naive", spec_for("vector", n_future=2))  # baselines may ignore them: no error
+
+
 def test_encoder_decoder_teacher_forcing_feeds_the_truth_in_training_only():
     spec = spec_for("vector")
     model = build("encoder_decoder", spec, backend="torch", teacher_forcing=1.0)
