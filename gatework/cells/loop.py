@@ -41,8 +41,7 @@ def scan(
     out = torch.stack(hs)  # (T, B, H)
     if rec is not None:
         per_step = per_step[::-1] if reverse else per_step  # time order
-        rec.update(
-            {k: torch.stack([r[k] for r in per_step]) for k in per_step[0]} if per_step else {}
-        )
+        for k in list(per_step[0]) if per_step else []:  # pop: free each step's copy once stacked
+            rec[k] = torch.stack([r.pop(k) for r in per_step])  # (T, B, ·)
         rec["h"] = out
     return out, state
