@@ -42,6 +42,14 @@ class IterativeForecaster(ForecastModule):
         if one.n_future:
             raise ValueError("eval.iterative does not support known-future covariates (n_future)")
         columns = spec.target_input_index
+        if None in columns:
+            names = spec.target_names or tuple(range(spec.n_targets))
+            missing = [n for n, i in zip(names, columns, strict=True) if i is None]
+            raise ValueError(
+                "eval.iterative feeds each prediction back as the next input, so every target "
+                f"must be an input column: targets {missing} are not among the inputs "
+                f"{list(spec.input_names) or spec.n_inputs}; add them to data.inputs"
+            )
         if sorted(i for i in columns if i is not None) != list(range(spec.n_inputs)):
             raise ValueError(
                 "eval.iterative feeds each prediction back as the next input, so every input "

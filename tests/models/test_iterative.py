@@ -65,3 +65,11 @@ def test_iterative_errors_name_the_fix():
     single = make_spec(sine(20), input_len=6, n_ahead=1)
     with pytest.raises(ValueError, match="trained on 2 inputs / 2 targets"):
         IterativeForecaster(build("linear", two_column_spec(1)), single)
+
+
+def test_iterative_refuses_a_target_that_is_not_an_input():
+    # targets (a, b) with only a as input: b's forecast has no input column to go back into
+    spec = SeriesSpec(input_len=6, n_inputs=1, n_targets=2, n_ahead=1, target_input_index=(0, None))
+    wide = SeriesSpec(input_len=6, n_inputs=1, n_targets=2, n_ahead=3, target_input_index=(0, None))
+    with pytest.raises(ValueError, match="every target must be an input column"):
+        IterativeForecaster(build("linear", spec), wide)
