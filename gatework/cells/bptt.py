@@ -15,7 +15,8 @@ The generic part, for any cell whose step is elementwise math on ``xp_t`` and
 ``hp_t = W_hh h_prev (+ b_hh)``::
 
     δh_t    = ∂L/∂out_t + δh_prev(from step t+1)
-    δxp_t, δhp_t (in place), δh_prev(direct), δstate_prev = cell.step_backward(...)
+    δh_prev(direct), δstate_prev = cell.step_backward(factors_t, δh_t, δstate_t)
+                                           (writes δxp_t and δhp_t in place)
     δh_prev = δh_prev(direct) + δhp_t W_hh                    one addmm per step
     δW_hh   = Σ_t δhp_tᵀ h_prev,t ;  δb_hh = Σ_t δhp_t        one matmul after the loop
 

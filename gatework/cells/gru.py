@@ -33,7 +33,9 @@ class GRUCell(RecurrentCell):
     bias is added (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``.
 
     Args:
-        input_size: F. hidden_size: H. bias: both biases, as torch.nn.
+        input_size: F, features of x_t.
+        hidden_size: H, units.
+        bias: use ``bias_ih`` and ``bias_hh``, as torch.nn.
         reset_after: where the reset gate acts, see above.
         layer_norm: see above.
 
@@ -120,9 +122,10 @@ class GRUCell(RecurrentCell):
         n, hn = rec["n"], rec["hn"]
         q_x = n.new_empty(*n.shape[:-1], 3 * self.hidden_size)  # (T, B, 3H)
         q_r, q_z, q_n = q_x.chunk(3, -1)
-        torch.mul(1 - z, torch.addcmul(torch.ones_like(n), n, n, value=-1), out=q_n)
-        torch.mul(prev["h"] - n, torch.addcmul(z, z, z, value=-1), out=q_z)
-        torch.mul(q_n * hn, torch.addcmul(r, r, r, value=-1), out=q_r)
+        one = n.new_ones(())  # written in place below: few (T, B, H) temporaries
+        torch.addcmul(one, n, n, value=-1, out=q_n).mul_(1 - z)  # (1 − n²)(1 − z)
+        torch.sub(prev["h"], n, out=q_z).mul_(z).mul_(1 - z)  # (h_prev − n) z (1 − z)
+        torch.mul(q_n, hn, out=q_r).mul_(r).mul_(1 - r)  # q_n hn r (1 − r)
         q_h = q_x.clone()
         q_h[..., 2 * self.hidden_size :].mul_(r)
         return q_x, q_h, z

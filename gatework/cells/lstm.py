@@ -31,7 +31,9 @@ class LSTMCell(RecurrentCell):
     It has 4× the parameters of ``SimpleRNNCell``.
 
     Args:
-        input_size: F. hidden_size: H. bias: both biases, as torch.nn.
+        input_size: F, features of x_t.
+        hidden_size: H, units.
+        bias: use ``bias_ih`` and ``bias_hh``, as torch.nn.
         layer_norm: see above.
 
     Shape:

@@ -27,7 +27,9 @@ class SimpleRNNCell(RecurrentCell):
     i.e. normalise, then the nonlinearity (see ``RecurrentCell``).
 
     Args:
-        input_size: F. hidden_size: H. bias: both biases, as torch.nn.
+        input_size: F, features of x_t.
+        hidden_size: H, units.
+        bias: use ``bias_ih`` and ``bias_hh``, as torch.nn.
         nonlinearity: ``"tanh"`` or ``"relu"``.
         layer_norm: see above.
 
@@ -70,10 +72,8 @@ class SimpleRNNCell(RecurrentCell):
         return h, (h,)  # nothing to record besides h_t, which the loop keeps
 
     def backward_factors(self, rec: dict[str, Tensor], prev: dict[str, Tensor]) -> tuple:
-        """Local derivative of every step, ``d_t = ∂h_t/∂pre_t`` (T, B, H)::
-
-        d_t = 1 − h_t²   (tanh)      or      [h_t > 0]   (relu)
-        """
+        """Local derivative of every step, (T, B, H): ``d_t = ∂h_t/∂pre_t``, which is
+        ``1 − h_t²`` for tanh and ``[h_t > 0]`` for relu."""
         h = rec["h"]
         d = (1 - h * h) if self.nonlinearity == "tanh" else (h > 0).to(h.dtype)
         return d, d  # turned into δxp = δhp in place by step_backward
