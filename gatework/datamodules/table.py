@@ -97,7 +97,7 @@ def _require(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> Non
 
 
 def numeric_columns(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> pd.DataFrame:
-    """The given columns as float64, or an error at the first cell that is not a number.
+    """The given columns as float64, or an error at the first cell that is not a finite number.
 
     Args:
         df: the frame from :func:`read_csv` (with its ``_line`` column).
@@ -119,6 +119,14 @@ def numeric_columns(df: pd.DataFrame, columns: Sequence[str], path, option: str)
                 f"{path}, line {df['_line'].iloc[i]}: column {c!r} ({option}) holds "
                 f"{df[c].iloc[i]!r}, not a number ({int(bad.sum())} such cells); fix the file or "
                 f"leave {c!r} out of {option}"
+            )
+        infinite = np.isinf(values.to_numpy(np.float64))
+        if infinite.any():
+            i = int(np.flatnonzero(infinite)[0])
+            raise ValueError(
+                f"{path}, line {df['_line'].iloc[i]}: column {c!r} ({option}) holds "
+                f"{str(df[c].iloc[i])!r}, not a finite number ({int(infinite.sum())} such cells); "
+                "fix the file, or empty these cells and set data.fill"
             )
         out[c] = values.astype(np.float64)
     return pd.DataFrame(out, index=df.index)

@@ -106,6 +106,14 @@ def test_non_numeric_cell(tmp_path):
         module(write(tmp_path, text), inputs=["a"]).setup()
 
 
+def test_infinite_cell(tmp_path):
+    text = "time,a\n2021-01-01,1\n2021-01-02,inf\n2021-01-03,3\n2021-01-04,4\n"
+    with pytest.raises(
+        ValueError, match=r"line 3: column 'a' \(data.inputs\) holds 'inf', not a finite number"
+    ):
+        module(write(tmp_path, text), inputs=["a"]).setup()
+
+
 def test_bad_timestamp(tmp_path):
     text = "time,a\n2021-01-01,1\n2021-13-45,2\n"
     with pytest.raises(
