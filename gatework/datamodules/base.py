@@ -34,11 +34,16 @@ def plain(value):
 def names(value, option: str) -> list[str] | None:
     """A column option (one name or a list of names) as a list; None stays None."""
     value = plain(value)
-    if value is None or isinstance(value, list):
-        return value
     if isinstance(value, str):
-        return [value]
-    raise ValueError(f"data.{option} must be a column name or a list of names, got {value!r}")
+        value = [value]
+    if value is None:
+        return value
+    if not isinstance(value, list):
+        raise ValueError(f"data.{option} must be a column name or a list of names, got {value!r}")
+    repeated = [v for i, v in enumerate(value) if v in value[:i]]
+    if repeated:
+        raise ValueError(f"data.{option} names {repeated[0]!r} twice ({value}); list it once")
+    return value
 
 
 class SeriesDataModule(L.LightningDataModule):

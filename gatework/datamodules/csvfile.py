@@ -91,6 +91,11 @@ class CSVDataModule(SeriesDataModule):
         if not self.targets:
             raise ValueError("data.targets is required: the column(s) to forecast, e.g. [sales]")
         self.inputs = names(inputs, "inputs")
+        if self.inputs == []:
+            raise ValueError(
+                "data.inputs is empty: list the column(s) the model sees, or set data.inputs=null "
+                "for every numeric column"
+            )
         self.time_column = time_column
         self.time_format = time_format
         self.fill = fill

@@ -80,6 +80,15 @@ def test_targets_are_required():
         CSVDataModule(path="x.csv", input_len=3)
 
 
+def test_column_lists_without_repeats_or_emptiness():
+    with pytest.raises(ValueError, match=r"data.inputs names 'a' twice"):
+        CSVDataModule(path="x.csv", targets=["a"], inputs=["a", "b", "a"], input_len=3)
+    with pytest.raises(ValueError, match=r"data.targets names 'a' twice"):
+        CSVDataModule(path="x.csv", targets=["a", "a"], input_len=3)
+    with pytest.raises(ValueError, match=r"data.inputs is empty.*null"):
+        CSVDataModule(path="x.csv", targets=["a"], inputs=[], input_len=3)
+
+
 def test_empty_file(tmp_path):
     with pytest.raises(ValueError, match=r"empty.csv is empty"):
         module(write(tmp_path, "", "empty.csv")).setup()
