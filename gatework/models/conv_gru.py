@@ -17,7 +17,9 @@ class ConvGRU(ForecastModule):
 
     The strided convolution downsamples the window by ``stride`` (length
     ``T' = (T - kernel_size) // stride + 1``), so the GRUs run over fewer, richer steps and
-    keep longer patterns in memory.
+    keep longer patterns in memory. Its last window always ends at the last input step: when
+    ``stride`` does not divide ``T - kernel_size``, the ``(T - kernel_size) % stride`` oldest
+    steps are left out instead of the most recent ones.
 
     Args:
         spec: the datamodule's window description.
@@ -57,12 +59,15 @@ class ConvGRU(ForecastModule):
         time2vec: int = 0,
     ) -> None:
         super().__init__(spec, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        if stride < 1:
+            raise ValueError(f"ConvGRU model.stride must be >= 1, got {stride}")
         if kernel_size > self.spec.input_len:
             raise ValueError(
                 f"ConvGRU model.kernel_size={kernel_size} exceeds data.input_len="
                 f"{self.spec.input_len}: lower the kernel size or lengthen the window"
             )
         self.conv = nn.Conv1d(self.input_size, filters, kernel_size, stride=stride)
+        self.skip = (self.spec.input_len - kernel_size) % stride  # oldest steps no window ends on
         self.gru = make_recurrent(
             "gru",
             filters,
@@ -77,6 +82,7 @@ class ConvGRU(ForecastModule):
         self.head = nn.Linear(hidden_size, self.spec.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
+        x = x[:, self.skip :]  # (B, T - skip, F): the last strided window ends at step T-1
         h = self.conv(x.transpose(1, 2)).relu().transpose(1, 2)  # (B, T', C)
         _, state = self.gru(h)  # state (L, B, H)
         return self.head(final_hidden(state, 1))  # (B, K*J)

@@ -115,3 +115,15 @@ def test_unknown_loss_and_cell_list_the_choices():
 def test_conv_gru_kernel_longer_than_window_fails():
     with pytest.raises(ValueError, match="kernel_size=32 exceeds data.input_len=16"):
         build("conv_gru", spec_for("vector"), kernel_size=32, backend="torch")
+
+
+@pytest.mark.parametrize("input_len", [16, 17])
+def test_conv_gru_reads_the_last_input_step(input_len: int):
+    # the strided windows end at the last step whatever (input_len - kernel_size) % stride is
+    spec = SeriesSpec(input_len=input_len, n_inputs=1, n_targets=1, n_ahead=1)
+    model = build("conv_gru", spec, backend="torch").eval()
+    x = torch.randn(2, input_len, 1)
+    changed = x.clone()
+    changed[:, -1] += 1.0
+    with torch.no_grad():
+        assert not torch.allclose(model(x), model(changed))
