@@ -70,6 +70,15 @@ def train(cfg: DictConfig) -> dict[str, float]:
     else:
         baseline = instantiate(cfg.baseline, _partial_=True)(spec=dm.spec)
 
+    # eval.iterative: the model fed its own forecasts for eval.n_ahead steps. Built before
+    # training, so that a model it cannot roll forward fails early; it wraps the same model.
+    iterative = None
+    if cfg.eval.iterative:
+        dm_k = instantiate(cfg.data, n_ahead=cfg.eval.n_ahead)
+        dm_k.prepare_data()
+        dm_k.setup("test")
+        iterative = IterativeForecaster(model, dm_k.spec)
+
     trainer = build_trainer(cfg)
     start = time.perf_counter()
     ckpt_path = None
@@ -89,14 +98,9 @@ def train(cfg: DictConfig) -> dict[str, float]:
     if baseline is not None:
         metrics |= tag_metrics(evaluate(quiet, baseline, dm, None), "naive")
 
-    if cfg.eval.iterative:  # the one-step model fed its own forecasts for eval.n_ahead steps
-        dm_k = instantiate(cfg.data, n_ahead=cfg.eval.n_ahead)
-        dm_k.prepare_data()
-        dm_k.setup("test")
-        iterative = IterativeForecaster(model, dm_k.spec)
-        metrics |= tag_metrics(
-            to_floats(quiet.test(iterative, datamodule=dm_k, verbose=False)[0]), "iterative"
-        )
+    if iterative is not None:
+        test_k = quiet.test(iterative, datamodule=dm_k, verbose=False)[0]
+        metrics |= tag_metrics(to_floats(test_k), "iterative")
         if baseline is not None:
             naive_k = instantiate(cfg.baseline, _partial_=True)(spec=dm_k.spec)
             naive_test = to_floats(quiet.test(naive_k, datamodule=dm_k, verbose=False)[0])

@@ -168,3 +168,10 @@ def test_ridership_experiment_scores_the_weekly_naive_like_pandas(tmp_path, cta_
     assert metrics["val/naive_mae"] == pytest.approx(error["2019-02-26":"2019-05-31"].mean())
     assert metrics["test/naive_mae"] == pytest.approx(error["2019-07-27":"2021-11-30"].mean())
     assert math.isfinite(metrics["val/mae"])
+
+
+def test_iterative_on_a_multi_step_model_fails_before_training(tmp_path):
+    cfg = compose_fast(tmp_path, "model=linear", "data.n_ahead=2", "eval.iterative=true")
+    with pytest.raises(ValueError, match=r"one-step model .*got n_ahead=2"):
+        train(cfg)
+    assert not (tmp_path / "csv").exists()
