@@ -79,10 +79,12 @@ class EncoderDecoder(ForecastModule):
         self.decoder = make_recurrent(cell, J + self.spec.n_future, **rnn)
         self.head = nn.Linear(hidden_size, J)
         index = self.spec.target_input_index
-        self.feed_last = all(i is not None for i in index)
         self.register_buffer(
-            "columns", torch.tensor([i or 0 for i in index]), persistent=False
+            "columns", torch.tensor([0 if i is None else i for i in index]), persistent=False
         )  # (J,)
+        self.register_buffer(
+            "observed", torch.tensor([float(i is not None) for i in index]), persistent=False
+        )  # (J,): 1 for targets that are input columns, 0 for the others
 
     def forecast(
         self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None
@@ -101,7 +103,7 @@ class EncoderDecoder(ForecastModule):
                 "has known-future covariates (spec.n_future > 0)"
             )
         _, state = self.encoder(x)  # state: (L, B, H), or a pair of them for LSTM
-        prev = x[:, -1, self.columns] if self.feed_last else x.new_zeros(B, J)  # (B, J)
+        prev = x[:, -1, self.columns] * self.observed  # (B, J), zeros where not an input
         truth = None if y_teacher is None else y_teacher.view(B, K, J)
         steps = []
         for k in range(K):

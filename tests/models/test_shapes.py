@@ -127,3 +127,15 @@ def test_conv_gru_reads_the_last_input_step(input_len: int):
     changed[:, -1] += 1.0
     with torch.no_grad():
         assert not torch.allclose(model(x), model(changed))
+
+
+def test_encoder_decoder_first_step_reads_the_last_value_of_each_target_that_is_an_input():
+    # target a is input column 1, target b is not an input: b starts from zero, a from x[:, -1, 1]
+    spec = SeriesSpec(input_len=T, n_inputs=2, n_targets=2, n_ahead=1, target_input_index=(1, None))
+    model = build("encoder_decoder", spec, backend="torch").eval()
+    x = torch.randn(B, T, 2)
+    with torch.no_grad():
+        _, state = model.encoder(x)
+        first = torch.stack([x[:, -1, 1], torch.zeros(B)], dim=1)  # (B, J)
+        out, _ = model.decoder(first.unsqueeze(1), state)
+        torch.testing.assert_close(model.forecast(x), model.head(out[:, 0]))
