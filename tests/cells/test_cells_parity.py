@@ -148,3 +148,17 @@ def test_relu_rnn_matches_torch():
     g_t = torch.autograd.grad(out_t.sum(), [x, *theirs.parameters()])
     g_o = torch.autograd.grad(out_o.sum(), [x, *_torch_param_order(ours, theirs)])
     assert _max_err(g_o, g_t) <= TOL
+
+
+@pytest.mark.parametrize("kind", LAYERS)
+def test_no_bias_matches_torch(kind, path):
+    ours_cls, torch_cls = LAYERS[kind]
+    theirs = torch_cls(3, 4, 2, bias=False, batch_first=True, bidirectional=True).double()
+    ours = ours_cls.from_torch(theirs)
+    assert sum(p.numel() for p in ours.parameters()) == sum(p.numel() for p in theirs.parameters())
+    x = torch.randn(2, 5, 3, dtype=torch.float64, requires_grad=True)
+    out_t, out_o = theirs(x)[0], ours(x)[0]
+    assert _max_err((out_o,), (out_t,)) <= TOL
+    g_t = torch.autograd.grad(out_t.square().sum(), [x, *theirs.parameters()])
+    g_o = torch.autograd.grad(out_o.square().sum(), [x, *_torch_param_order(ours, theirs)])
+    assert _max_err(g_o, g_t) <= TOL
