@@ -39,6 +39,12 @@ class IterativeForecaster(ForecastModule):
                 "eval.iterative needs a one-step model (data.n_ahead=1, data.horizon=1 in "
                 f"training), got n_ahead={one.n_ahead}, horizon={one.horizon}"
             )
+        if one.input_len != spec.input_len:
+            raise ValueError(
+                f"the model was trained on windows of input_len={one.input_len}, the evaluation "
+                f"data has input_len={spec.input_len}: build it with data.input_len="
+                f"{one.input_len}"
+            )
         if one.n_future:
             raise ValueError("eval.iterative does not support known-future covariates (n_future)")
         columns = spec.target_input_index

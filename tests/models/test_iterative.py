@@ -73,3 +73,9 @@ def test_iterative_refuses_a_target_that_is_not_an_input():
     wide = SeriesSpec(input_len=6, n_inputs=1, n_targets=2, n_ahead=3, target_input_index=(0, None))
     with pytest.raises(ValueError, match="every target must be an input column"):
         IterativeForecaster(build("linear", spec), wide)
+
+
+def test_iterative_needs_the_training_window_length():
+    wider = SeriesSpec(input_len=8, n_inputs=2, n_targets=2, n_ahead=3, target_input_index=(1, 0))
+    with pytest.raises(ValueError, match=r"input_len=6.*input_len=8.*data.input_len=6"):
+        IterativeForecaster(build("linear", two_column_spec(1)), wider)
