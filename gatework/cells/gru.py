@@ -22,15 +22,12 @@ class GRUCell(RecurrentCell):
     - r_t near 0 makes the candidate ignore h_prev (a fresh start), near 1 lets it see all of it.
     - z_t near 0 replaces h_prev by the candidate, near 1 keeps h_prev unchanged.
 
-    The trap: ``reset_after=True`` (the default) is torch.nn's and cuDNN's form, the reset gate
-    multiplies the *projected* state ``W_hn h_prev + b_hn``, so one matmul covers all three gates.
-    ``reset_after=False`` is Cho et al. 2014's form that most textbooks print: the reset gate
-    multiplies ``h_prev`` *before* the matmul, which needs a second matmul per step and gives
-    different numbers for the same weights (Keras calls this option ``reset_after`` too).
-    Only ``reset_after=True`` has a torch.nn equivalent (``from_torch``/``to_torch``).
-
-    With ``layer_norm=True`` every ``W x`` and ``W h`` product is layer-normalised before its
-    bias is added (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``.
+    The trap: ``reset_after=True`` (default; torch.nn, cuDNN, Keras) applies the reset gate to
+    the *projected* state ``W_hn h_prev + b_hn``, so one matmul covers all three gates;
+    ``reset_after=False`` (Cho et al. 2014, most textbooks) applies it to ``h_prev`` *before* the
+    matmul: a second matmul per step, different numbers for the same weights, and no torch.nn
+    equivalent. ``layer_norm=True`` normalises every ``W x`` and ``W h`` product before its bias
+    (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``.
 
     Args:
         input_size: F, features of x_t.
@@ -74,8 +71,7 @@ class GRUCell(RecurrentCell):
         Args:
             xp_t: (B, 3H) input projection ``W_ih x_t + b_ih``.
             state: (h_prev,), (B, H).
-            mask: (B, H) recurrent dropout mask on h_prev inside the matmuls, or None
-                (the ``z_t ⊙ h_prev`` term uses the unmasked state).
+            mask: (B, H) recurrent dropout mask on h_prev in the matmuls (not in z_t ⊙ h_prev).
             rec: None, or a list to append this step's values to (see ``RecurrentCell``).
 
         Returns:
