@@ -102,6 +102,13 @@ class CSVDataModule(SeriesDataModule):
         self.unsorted = unsorted
         self.duplicates = duplicates
         self.future_columns = names(future_columns, "future_columns") or []
+        leaked = [c for c in self.future_columns if c in self.targets]
+        if leaked:
+            raise ValueError(
+                f"data.future_columns holds the target {leaked[0]!r}: x_future is read at the "
+                "target rows, so the model would be handed the answer; leave it out of "
+                "data.future_columns"
+            )
 
     def local_file(self) -> Path:
         """The file to read (``data.path``)."""

@@ -89,6 +89,12 @@ def test_column_lists_without_repeats_or_emptiness():
         CSVDataModule(path="x.csv", targets=["a"], inputs=[], input_len=3)
 
 
+def test_a_target_cannot_be_a_known_future_covariate():
+    # x_future is read at the target rows: the target there is the answer itself
+    with pytest.raises(ValueError, match=r"data.future_columns holds the target 'a'.*leave it out"):
+        CSVDataModule(path="x.csv", targets=["a"], future_columns=["b", "a"], input_len=3)
+
+
 def test_empty_file(tmp_path):
     with pytest.raises(ValueError, match=r"empty.csv is empty"):
         module(write(tmp_path, "", "empty.csv")).setup()
