@@ -53,7 +53,8 @@ class StandardScaler:
         idx = slice(None) if columns is None else [self.columns.index(c) for c in columns]
         mean, std = self.mean[idx], self.std[idx]
         if isinstance(x, torch.Tensor):
-            return torch.as_tensor(mean, dtype=x.dtype), torch.as_tensor(std, dtype=x.dtype)
+            as_x = dict(dtype=x.dtype, device=x.device)
+            return torch.as_tensor(mean, **as_x), torch.as_tensor(std, **as_x)
         return mean, std
 
     def transform(self, x, columns: Sequence[str] | None = None):

@@ -107,6 +107,14 @@ def test_scaler_round_trip_and_state():
         StandardScaler(["a"]).load_state_dict(scaler.state_dict())
 
 
+def test_scaler_keeps_a_tensor_on_its_device():
+    # forecasts on an accelerator map back to original units where they are ("meta" stands in)
+    scaler = StandardScaler(["a", "b"]).fit(np.array([[1.0, 2.0], [3.0, 6.0]]))
+    x = torch.zeros(4, 2, device="meta")
+    assert scaler.inverse_transform(x).device == x.device
+    assert scaler.transform(x[:, :1], columns=["b"]).device == x.device
+
+
 def test_checkpoint_state_restores_the_scaler(tmp_path):
     path = tmp_path / "v.csv"
     pd.DataFrame({"v": np.arange(100.0) ** 2}).to_csv(path, index=False)
