@@ -33,7 +33,8 @@ class CSVDataModule(SeriesDataModule):
         path: the CSV file.
         targets: column(s) to forecast.
         inputs: column(s) the model sees; None takes every numeric column (the time column
-            excluded), and the audit names the non-numeric ones left out.
+            excluded), and the audit names the non-numeric ones left out; a column of numbers
+            with a cell that is not one is an error, not a column left out.
         time_column: column holding timestamps; None indexes rows by number (then ``splits``
             must be fractions or row counts).
         time_format: ``strftime`` format of ``time_column`` (None: inferred).
@@ -136,6 +137,14 @@ class CSVDataModule(SeriesDataModule):
             inputs = [
                 c for c in df.columns if c != "_line" and pd.api.types.is_numeric_dtype(df[c])
             ]
+            mixed = [  # numbers with a bad cell among them: an error, not a dropped column
+                c
+                for c in df.columns
+                if c != "_line"
+                and c not in inputs
+                and pd.to_numeric(df[c], errors="coerce").notna().any()
+            ]
+            numeric_columns(df, mixed, path, "data.inputs")  # raises at the first bad cell
             notes += describe_dropped(df, inputs)
         else:
             inputs = list(self.inputs)

@@ -129,6 +129,15 @@ def test_infinite_cell(tmp_path):
         module(write(tmp_path, text), inputs=["a"]).setup()
 
 
+def test_a_typo_does_not_drop_a_numeric_column_from_the_default_inputs(tmp_path):
+    # inputs=null takes every numeric column: one bad cell must not turn "b" into a text column
+    text = "time,a,b,note\n2021-01-01,1,2,x\n2021-01-02,2,3..5,y\n2021-01-03,3,4,z\n"
+    with pytest.raises(
+        ValueError, match=r"line 3: column 'b' \(data.inputs\) holds '3..5', not a number"
+    ):
+        module(write(tmp_path, text)).setup()
+
+
 def test_bad_timestamp(tmp_path):
     text = "time,a\n2021-01-01,1\n2021-13-45,2\n"
     with pytest.raises(
