@@ -59,9 +59,7 @@ class SeriesSpec:
 
     def __post_init__(self) -> None:
         if self.target_mode not in TARGET_MODES:
-            raise ValueError(
-                f"target_mode must be one of {TARGET_MODES}, got {self.target_mode!r}"
-            )
+            raise ValueError(f"target_mode must be one of {TARGET_MODES}, got {self.target_mode!r}")
         for name in ("input_len", "n_inputs", "n_targets", "n_ahead", "horizon"):
             if getattr(self, name) < 1:
                 raise ValueError(f"{name} must be >= 1, got {getattr(self, name)}")
