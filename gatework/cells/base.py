@@ -9,10 +9,11 @@ where ``xp_t = W_ih x_t + b_ih`` is the input projection of one time step, compu
 steps at once by the layer before its time loop. ``state`` is a tuple, ``(h,)`` or ``(h, c)``.
 ``forward(x_t, hx)`` wraps ``step`` with the signature of the torch.nn cell of the same name.
 
-``rec`` is None in the normal forward. When it is a list, the step appends a dict of the
-intermediate values it computed (gate activations, states other than h_t, which the loop keeps
-anyway); the time loop passes one to keep what the hand-written backward needs (``bptt.py``)
-and to trace gates (``tracing.py``).
+``rec`` is None in the normal forward. Otherwise (only without autograd) it is a dict of (B, ·)
+views, one per name in ``recorded`` plus ``"h"``, into (T, B, ·) buffers the time loop allocated
+once: the step writes its intermediate values there (``out=``) instead of into new tensors. The
+loop records this way what the hand-written backward needs (``bptt.py``) and traces gates
+(``tracing.py``).
 
 Cells with a hand-written backward also define ``backward_factors`` (the local derivatives of
 all steps at once) and ``step_backward`` (one step of the recurrence back in time); see
@@ -61,6 +62,7 @@ class RecurrentCell(nn.Module):
 
     gates: ClassVar[tuple[str, ...]] = ()  # gate names, torch.nn's order
     state_names: ClassVar[tuple[str, ...]] = ("h",)
+    recorded: ClassVar[dict[str, int]] = {}  # values a step records besides h_t: name -> width/H
     fold_hidden_bias: ClassVar[bool] = True  # b_hh may join b_ih in the hoisted projection
     torch_cell: ClassVar[type[nn.Module]]
 
@@ -78,6 +80,8 @@ class RecurrentCell(nn.Module):
         self.weight_hh = nn.Parameter(torch.empty(G * H, H))  # (G*H, H)
         self.bias_ih = nn.Parameter(torch.empty(G * H)) if bias else None
         self.bias_hh = nn.Parameter(torch.empty(G * H)) if bias else None
+        # −1 as a tensor: tanh(a) = 2σ(2a) + (−1) in one op (a Python scalar costs a conversion)
+        self.register_buffer("minus_one", torch.tensor(-1.0), persistent=False)
         if layer_norm:
             self.ln_gain_ih = nn.Parameter(torch.ones(G * H))
             self.ln_gain_hh = nn.Parameter(torch.ones(G * H))
@@ -123,6 +127,7 @@ class RecurrentCell(nn.Module):
         mask: Tensor | None = None,
         add: Tensor | None = None,
         rows: slice | None = None,
+        out: Tensor | None = None,
     ) -> Tensor:
         """``add + W_hh h_{t-1} (+ b_hh)``: the one recurrent matmul of a step.
 
@@ -131,6 +136,7 @@ class RecurrentCell(nn.Module):
             mask: (B, H) recurrent dropout mask applied to ``h_prev`` first, or None.
             add: (B, g*H) added to the product (the step's input projection), or None.
             rows: gate rows of ``weight_hh`` to use (GRU with ``reset_after=False``), or all.
+            out: (B, g*H) buffer to write the result into (no autograd, no layer norm), or None.
 
         Returns:
             (B, g*H); ``b_hh`` is included unless the cell folded it into ``add``.
@@ -148,8 +154,8 @@ class RecurrentCell(nn.Module):
             return hp if add is None else add + hp
         base = add if add is not None else b
         if base is None:
-            return torch.mm(h_prev, w.t())
-        return torch.addmm(base, h_prev, w.t())
+            return torch.mm(h_prev, w.t(), out=out)
+        return torch.addmm(base, h_prev, w.t(), out=out)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
         """Named gate activations and states from recorded values, (..., H) each."""

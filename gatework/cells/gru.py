@@ -22,6 +22,8 @@ class GRUCell(RecurrentCell):
     - r_t near 0 makes the candidate ignore h_prev (a fresh start), near 1 lets it see all of it.
     - z_t near 0 replaces h_prev by the candidate, near 1 keeps h_prev unchanged.
 
+    ``step`` evaluates tanh as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several sigmoids).
+
     The trap: ``reset_after=True`` (default; torch.nn, cuDNN, Keras) applies the reset gate to
     the *projected* state ``W_hn h_prev + b_hn``, so one matmul covers all three gates;
     ``reset_after=False`` (Cho et al. 2014, most textbooks) applies it to ``h_prev`` *before* the
@@ -41,6 +43,7 @@ class GRUCell(RecurrentCell):
     """
 
     gates = ("r", "z", "n")
+    recorded = {"hp": 3, "rz": 2, "n": 1}
     fold_hidden_bias = False  # b_hn sits inside the reset product
     torch_cell = nn.GRUCell
 
@@ -79,22 +82,23 @@ class GRUCell(RecurrentCell):
         """
         H = self.hidden_size
         (h_prev,) = state
+        out = {} if rec is None else rec  # where to write each value (None: a new tensor)
         x_n = xp_t[:, 2 * H :]  # (B, H) W_in x_t + b_in
         if self.reset_after:
-            hp = self.hidden_projection(h_prev, mask)  # (B, 3H) W_h* h_prev + b_h*
-            rz = torch.sigmoid((xp_t + hp)[:, : 2 * H])  # block n of the sum is not used
+            hp = self.hidden_projection(h_prev, mask, out=out.get("hp"))  # (B, 3H) W_h* h + b_h*
+            rz = torch.sigmoid((xp_t + hp)[:, : 2 * H], out=out.get("rz"))  # block n not used
             r, z = rz.chunk(2, 1)  # r_t, z_t = σ(...)
             hn = hp[:, 2 * H :]  # W_hn h_prev + b_hn
-            n = torch.tanh(torch.addcmul(x_n, r, hn))  # n_t = tanh(x_n + r_t ⊙ (W_hn h + b_hn))
+            a = torch.addcmul(x_n, r, hn)  # x_n + r_t ⊙ (W_hn h + b_hn)
         else:
             hp_rz = self.hidden_projection(h_prev, mask, rows=slice(0, 2 * H))  # (B, 2H)
-            rz = torch.sigmoid(xp_t[:, : 2 * H] + hp_rz)
+            rz = torch.sigmoid(xp_t[:, : 2 * H] + hp_rz, out=out.get("rz"))
             r, z = rz.chunk(2, 1)  # r_t, z_t = σ(...)
             hn = self.hidden_projection(r * h_prev, mask, rows=slice(2 * H, None))
-            n = torch.tanh(x_n + hn)  # n_t = tanh(x_n + W_hn (r_t ⊙ h_prev) + b_hn)
-        h = torch.addcmul(n, z, h_prev - n)  # h_t = (1 − z_t) ⊙ n_t + z_t ⊙ h_prev
-        if rec is not None:
-            rec.append({"rz": rz, "n": n, "hn": hn})  # h_t is kept by the loop
+            a = x_n + hn  # x_n + W_hn (r_t ⊙ h_prev) + b_hn
+        s_n = torch.sigmoid(a + a, out=out.get("n"))  # σ(2a)
+        n = torch.add(self.minus_one, s_n, alpha=2, out=out.get("n"))  # n_t = tanh(a) = 2σ(2a)−1
+        h = torch.addcmul(n, z, h_prev - n, out=out.get("h"))  # h_t = (1−z_t) ⊙ n_t + z_t ⊙ h_prev
         return h, (h,)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -115,7 +119,7 @@ class GRUCell(RecurrentCell):
             q_h into δxp and δhp in place.
         """
         r, z = rec["rz"].chunk(2, -1)  # (T, B, H) each
-        n, hn = rec["n"], rec["hn"]
+        n, hn = rec["n"], rec["hp"][..., 2 * self.hidden_size :]
         q_x = n.new_empty(*n.shape[:-1], 3 * self.hidden_size)  # (T, B, 3H)
         q_r, q_z, q_n = q_x.chunk(3, -1)
         one = n.new_ones(())  # written in place below: few (T, B, H) temporaries

@@ -24,24 +24,24 @@ def scan(
         state: initial state, tuple of (B, H).
         reverse: walk from t = T−1 down to 0 (the backward direction of a bidirectional layer).
         mask: (B, H) recurrent dropout mask, the same at every step, or None.
-        rec: None, or a dict that receives every value the steps recorded, stacked in time
-            order, (T, B, ·) per name, and ``"h"``: out (for the hand-written backward and for
-            tracing).
+        rec: None, or (without autograd only) a dict that receives, in time order, (T, B, ·)
+            per name of ``cell.recorded`` and ``"h"``: out (for the hand-written backward and
+            for tracing). The buffers are allocated once; each step writes into its views.
 
     Returns:
         out (T, B, H) hidden states in time order, and the state after the last step.
     """
-    T = xp.shape[0]
+    T, B = xp.shape[:2]
     steps = range(T - 1, -1, -1) if reverse else range(T)
     xps = xp.unbind(0)  # T x (B, G*H)
     hs: list[Tensor] = [xp] * T
-    per_step: list[dict[str, Tensor]] | None = None if rec is None else []
-    for t in steps:
-        hs[t], state = cell.step(xps[t], state, mask, per_step)
-    out = torch.stack(hs)  # (T, B, H)
+    views: list[dict[str, Tensor] | None] = [None] * T
     if rec is not None:
-        per_step = per_step[::-1] if reverse else per_step  # time order
-        for k in list(per_step[0]) if per_step else []:  # pop: free each step's copy once stacked
-            rec[k] = torch.stack([r.pop(k) for r in per_step])  # (T, B, ·)
-        rec["h"] = out
+        widths = {**cell.recorded, "h": 1}
+        rec.update({k: xp.new_empty(T, B, w * cell.hidden_size) for k, w in widths.items()})
+        per_name = {k: v.unbind(0) for k, v in rec.items()}  # T x (B, ·) per name
+        views = [{k: v[t] for k, v in per_name.items()} for t in range(T)]
+    for t in steps:
+        hs[t], state = cell.step(xps[t], state, mask, views[t])
+    out = torch.stack(hs) if rec is None else rec["h"]  # (T, B, H)
     return out, state

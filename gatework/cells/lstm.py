@@ -25,6 +25,10 @@ class LSTMCell(RecurrentCell):
     - g_t in (−1, 1) is what would be written.
     - o_t near 0 hides the cell from h_t, near 1 exposes tanh(c_t).
 
+    ``step`` evaluates both tanh as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several
+    sigmoids): the g block of the pre-activations is doubled (``gate_scale``), so one σ gives
+    i_t, f_t, o_t and σ(2 g_pre) at once.
+
     With ``layer_norm=True`` every ``W x`` and ``W h`` above is replaced by its layer
     normalisation (see ``RecurrentCell``) and ``h_t = o_t ⊙ tanh(LN_c(c_t))`` with its own gain
     ``ln_gain_c`` and bias ``ln_bias_c`` (H,) (Ba et al. 2016); the state keeps c_t unnormalised.
@@ -42,12 +46,16 @@ class LSTMCell(RecurrentCell):
 
     gates = ("i", "f", "g", "o")
     state_names = ("h", "c")
+    recorded = {"s": 4, "g": 1, "c": 1, "tanh_c": 1}
     torch_cell = nn.LSTMCell
 
     def __init__(
         self, input_size: int, hidden_size: int, bias: bool = True, layer_norm: bool = False
     ):
         super().__init__(input_size, hidden_size, bias, layer_norm)
+        scale = torch.ones(4, hidden_size)
+        scale[2] = 2.0  # block g doubled: tanh(a) = 2σ(2a) − 1, one σ for all four blocks
+        self.register_buffer("gate_scale", scale.flatten(), persistent=False)  # (4H,)
         if layer_norm:
             self.ln_gain_c = nn.Parameter(torch.ones(hidden_size))
             self.ln_bias_c = nn.Parameter(torch.zeros(hidden_size))
@@ -72,16 +80,16 @@ class LSTMCell(RecurrentCell):
         """
         H = self.hidden_size
         h_prev, c_prev = state
-        pre = self.hidden_projection(h_prev, mask, add=xp_t)  # (B, 4H) blocks i, f, g, o
-        g = torch.tanh(pre[:, 2 * H : 3 * H])  # g_t = tanh(...)
-        s = torch.sigmoid(pre)  # σ of all four blocks at once; block g is not used
-        i, f, _, o = s.chunk(4, 1)  # i_t, f_t, o_t = σ(...)
-        c = torch.addcmul(f * c_prev, i, g)  # c_t = f_t ⊙ c_prev + i_t ⊙ g_t
+        out = {} if rec is None else rec  # where to write each value (None: a new tensor)
+        pre = self.hidden_projection(h_prev, mask, add=xp_t, out=out.get("s"))  # (B, 4H) i,f,g,o
+        s = torch.sigmoid(pre.mul_(self.gate_scale), out=out.get("s"))  # block g: σ(2 g_pre)
+        i, f, s_g, o = s.chunk(4, 1)  # i_t, f_t, o_t = σ(...)
+        g = torch.add(self.minus_one, s_g, alpha=2, out=out.get("g"))  # g_t = tanh(...) = 2s_g − 1
+        c = torch.mul(f, c_prev, out=out.get("c")).addcmul_(i, g)  # c_t = f_t ⊙ c_prev + i_t ⊙ g_t
         c_out = c if not self.layer_norm else layer_norm(c, H, self.ln_gain_c, self.ln_bias_c)
-        tanh_c = torch.tanh(c_out)
-        h = o * tanh_c  # h_t = o_t ⊙ tanh(c_t)
-        if rec is not None:
-            rec.append({"s": s, "g": g, "c": c, "tanh_c": tanh_c})  # h_t is kept by the loop
+        s_c = torch.sigmoid(c_out + c_out, out=out.get("tanh_c"))  # σ(2 c_t); tanh = 2σ(2·) − 1
+        tanh_c = torch.add(self.minus_one, s_c, alpha=2, out=out.get("tanh_c"))  # = tanh(c_t)
+        h = torch.mul(o, tanh_c, out=out.get("h"))  # h_t = o_t ⊙ tanh(c_t)
         return h, (h, c)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -102,8 +110,8 @@ class LSTMCell(RecurrentCell):
             prev: the previous state of every step, ``{"h": (T, B, H), "c": (T, B, H)}``.
 
         Returns:
-            (p, p, a (T, B, H), f (T, B, H)), p (T, B, 4H): ``step_backward`` turns p into
-            δxp = δhp in place.
+            (p, p, a (T, B, H), f (T, B, H), p's blocks i, f, g (T, B, 3, H), its block o
+            (T, B, H)), p (T, B, 4H): ``step_backward`` turns p into δxp = δhp in place.
         """
         s, g, tanh_c = rec["s"], rec["g"], rec["tanh_c"]
         i, f, _, o = s.chunk(4, -1)  # (T, B, H) each
@@ -114,7 +122,8 @@ class LSTMCell(RecurrentCell):
         torch.mul(i, torch.addcmul(torch.ones_like(g), g, g, value=-1), out=p_g)  # i (1 − g²)
         p_o.mul_(tanh_c)
         a = o * torch.addcmul(torch.ones_like(g), tanh_c, tanh_c, value=-1)  # o (1 − tanh² c)
-        return p, p, a, f
+        blocks = p.unflatten(-1, (4, -1))  # (T, B, 4, H)
+        return p, p, a, f, blocks[:, :, :3], blocks[:, :, 3]
 
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
         """One step back in time (BPTT, part 2)::
@@ -130,8 +139,9 @@ class LSTMCell(RecurrentCell):
         Returns:
             (None (no direct path to h_prev), (δc_prev,)).
         """
-        p, _, a, f = factors
+        _, _, a, f, p_ifg, p_o = factors
         (dc,) = dstate
         dc = torch.addcmul(dc, dh, a)  # δc_t
-        p.mul_(torch.cat([dc, dc, dc, dh], dim=1))  # (B, 4H) δpre_t
+        p_ifg.mul_(dc[:, None])  # (B, 3, H) blocks i, f, g of δpre_t
+        p_o.mul_(dh)  # (B, H) block o of δpre_t
         return None, (dc * f,)

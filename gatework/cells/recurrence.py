@@ -52,6 +52,8 @@ class Recurrence(nn.Module):
             out (T, B, H) and the final state.
         """
         mask = self.sample_mask(x.shape[1], x)  # (B, H) or None
+        if self.fast_backward and self.cell.fast_path_ok and mask is None and trace is None:
+            return bptt(self.cell, x, state, self.reverse)  # input projection inside
         xp = self.cell.input_projection(x)  # (T, B, G*H), all steps in one matmul
         if trace is not None:
             rec: dict[str, Tensor] = {}
@@ -59,8 +61,6 @@ class Recurrence(nn.Module):
                 out, state = scan(self.cell, xp, state, self.reverse, mask, rec)
             trace.update(self.cell.gate_values(rec))
             return out, state
-        if self.fast_backward and self.cell.fast_path_ok and mask is None:
-            return bptt(self.cell, xp, state, self.reverse)
         return scan(self.cell, xp, state, self.reverse, mask)
 
     def extra_repr(self) -> str:

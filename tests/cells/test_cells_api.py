@@ -143,20 +143,19 @@ def test_tracing_is_off_in_the_normal_forward(monkeypatch):
 def test_handwritten_backward_gradcheck(cell_cls, reverse):
     cell = cell_cls(2, 3).double()
     T, B = 4, 2
-    xp = torch.randn(T, B, cell.weight_ih.shape[0], dtype=torch.float64, requires_grad=True)
+    x = torch.randn(T, B, 2, dtype=torch.float64, requires_grad=True)
     state = tuple(
         torch.randn(B, 3, dtype=torch.float64, requires_grad=True) for _ in cell.state_names
     )
-    bias = None if cell.fold_hidden_bias else cell.bias_hh
+    params = (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh)
 
-    def run(xp, w_hh, b_hh, *state):  # w_hh, b_hh are the cell's own tensors, perturbed in place
-        out, final = bptt(cell, xp, state, reverse)
+    def run(x, w_ih, b_ih, w_hh, b_hh, *state):  # the cell's own tensors, perturbed in place
+        out, final = bptt(cell, x, state, reverse)
         return (out, *final)
 
-    inputs = (xp, cell.weight_hh, bias, *state)
-    assert torch.autograd.gradcheck(run, inputs)
-    out_fast, _ = bptt(cell, xp, state, reverse)
-    out_ref, _ = scan(cell, xp, state, reverse)
+    assert torch.autograd.gradcheck(run, (x, *params, *state))
+    out_fast, _ = bptt(cell, x, state, reverse)
+    out_ref, _ = scan(cell, cell.input_projection(x), state, reverse)
     torch.testing.assert_close(out_fast, out_ref, rtol=0, atol=1e-12)
 
 
