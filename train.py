@@ -90,9 +90,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
         "fit/seconds": time.perf_counter() - start,
         "fit/epochs": float(trainer.current_epoch),
     }
-    plot_learning_curves(  # before evaluating, so that only the fit's epochs are drawn
-        Path(trainer.log_dir or out_dir) / "metrics.csv", out_dir / "learning_curves.png"
-    )
+    log_dir = trainer.log_dir  # a collective under DDP: every process asks
+    if trainer.is_global_zero:  # under DDP every process runs train(); rank 0 writes
+        plot_learning_curves(  # before evaluating, so that only the fit's epochs are drawn
+            Path(log_dir or out_dir) / "metrics.csv", out_dir / "learning_curves.png"
+        )
     metrics |= evaluate(trainer, model, dm, ckpt_path)
     quiet = quiet_trainer(cfg.trainer)
     if baseline is not None:
@@ -106,6 +108,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
             naive_test = to_floats(quiet.test(naive_k, datamodule=dm_k, verbose=False)[0])
             metrics |= tag_metrics(naive_test, "iterative_naive")
 
+    if not trainer.is_global_zero:
+        return metrics
     write_metrics(metrics, out_dir / "metrics.json")
     if cfg.eval.plot_windows > 0:
         windows = collect_forecasts(model, baseline, dm, cfg.eval.plot_windows)

@@ -133,12 +133,19 @@ class ForecastModule(L.LightningModule):
     # ----- Lightning hooks -------------------------------------------------------------------
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
         loss, _, _ = self.model_step(batch)
-        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True)
+        self.log("train/loss", loss, on_step=False, on_epoch=True, prog_bar=True, sync_dist=True)
         return loss
 
     def _eval_step(self, batch: Batch, split: str) -> Tensor:
         loss, pred, y = self.model_step(batch)
-        self.log(f"{split}/loss", loss, on_step=False, on_epoch=True, prog_bar=split == "val")
+        self.log(
+            f"{split}/loss",
+            loss,
+            on_step=False,
+            on_epoch=True,
+            prog_bar=split == "val",
+            sync_dist=True,
+        )
         preds, target = self.to_original(self.last_step(pred)), self.to_original(self.last_step(y))
         self.metrics[split].update(preds, target)
         return loss
