@@ -20,10 +20,11 @@ The generic part, for any cell whose step is elementwise math on ``xp_t`` and
     δh_prev = δh_prev(direct) + δhp_t W_hh                    one addmm per step
     δW_hh   = Σ_t δhp_tᵀ h_prev,t ;  δb_hh = Σ_t δhp_t        one matmul after the loop
 
-The input projection ``xp = x W_ihᵀ + b`` runs inside the Function too; its backward is three
-matmuls after the loop (δx, δW_ih, δW_hh), each with the long T·B axis as the shared one (several
-times faster on CPU than the other orientation when F or H is small), and two sums for the
-biases.
+The input projection ``xp = x W_ihᵀ + b`` runs inside the Function too. After the loop, δx is one
+matmul and all weight and bias gradients one more (two for the GRU, whose δxp and δhp differ),
+each with the long T·B axis as the shared one (several times faster on CPU than the other
+orientation when F or H is small): at these sizes the backward is bound by passes over the
+(T, B, G*H) buffers, so each δ is read as few times as possible.
 """
 
 from __future__ import annotations
@@ -83,15 +84,25 @@ class _BPTT(torch.autograd.Function):
                 base = base + dh_direct
             dh = torch.addmm(base, d_hps[t], weight_hh)
 
-        # the matmuls after the loop, oriented so that the long T*B axis is the shared one
+        # after the loop: δx, then the weight gradients, reading each δ once: one matmul of
+        # δᵀ with [inputs of every step, a column of ones], whose last column is the bias's
         d_xp2, d_hp2 = d_xp.flatten(0, 1), d_hp.flatten(0, 1)  # (T*B, G*H)
-        d_weight_hh = (prev["h"].flatten(0, 1).t() @ d_hp2).t()  # (G*H, H) Σ_t δhp_tᵀ h_prev,t
-        d_weight_ih = (x.reshape(-1, x.shape[-1]).t() @ d_xp2).t()  # (G*H, F) Σ_t δxp_tᵀ x_t
         d_x = (weight_ih.t() @ d_xp2.t()).t().view(x.shape)  # (T, B, F) δxp_t W_ih
-        d_bias_ih = d_xp2.sum(0) if ctx.needs_input_grad[4] else None  # (G*H,)
+        ones = x.new_ones(*x.shape[:-1], 1)  # (T, B, 1)
+        F, H = x.shape[-1], weight_hh.shape[1]
+        if d_hp is d_xp:  # δxp_t = δhp_t: [δW_ih, δW_hh, δb] = Σ_t δpre_tᵀ [x_t, h_prev, 1]
+            inputs = torch.cat([x, prev["h"], ones], -1).flatten(0, 1)  # (T*B, F+H+1)
+            d_wi, d_weight_hh, d_bi = (inputs.t() @ d_xp2).t().split([F, H, 1], 1)
+            d_bh = d_bi
+        else:
+            d_wi, d_bi = (torch.cat([x, ones], -1).flatten(0, 1).t() @ d_xp2).t().split([F, 1], 1)
+            h_prev = torch.cat([prev["h"], ones], -1).flatten(0, 1)  # (T*B, H+1)
+            d_weight_hh, d_bh = (h_prev.t() @ d_hp2).t().split([H, 1], 1)
+        d_weight_ih = d_wi  # (G*H, F)
+        d_bias_ih = d_bi.squeeze(1) if ctx.needs_input_grad[4] else None  # (G*H,)
         d_bias_hh = None
         if ctx.needs_input_grad[6]:  # b_hh sits in xp (folded) or in hp
-            d_bias_hh = d_bias_ih if cell.fold_hidden_bias else d_hp2.sum(0)
+            d_bias_hh = d_bias_ih if cell.fold_hidden_bias else d_bh.squeeze(1)
         return (None, None, d_x, d_weight_ih, d_bias_ih, d_weight_hh, d_bias_hh, dh, *d_rest)
 
 

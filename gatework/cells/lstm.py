@@ -110,8 +110,8 @@ class LSTMCell(RecurrentCell):
             prev: the previous state of every step, ``{"h": (T, B, H), "c": (T, B, H)}``.
 
         Returns:
-            (p, p, a (T, B, H), f (T, B, H), p's blocks i, f, g (T, B, 3, H), its block o
-            (T, B, H)), p (T, B, 4H): ``step_backward`` turns p into δxp = δhp in place.
+            (p, p, a (T, B, H), f (T, B, H)), p (T, B, 4H): ``step_backward`` turns p into
+            δxp = δhp in place.
         """
         s, g, tanh_c = rec["s"], rec["g"], rec["tanh_c"]
         i, f, _, o = s.chunk(4, -1)  # (T, B, H) each
@@ -122,8 +122,7 @@ class LSTMCell(RecurrentCell):
         torch.mul(i, torch.addcmul(torch.ones_like(g), g, g, value=-1), out=p_g)  # i (1 − g²)
         p_o.mul_(tanh_c)
         a = o * torch.addcmul(torch.ones_like(g), tanh_c, tanh_c, value=-1)  # o (1 − tanh² c)
-        blocks = p.unflatten(-1, (4, -1))  # (T, B, 4, H)
-        return p, p, a, f, blocks[:, :, :3], blocks[:, :, 3]
+        return p, p, a, f
 
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
         """One step back in time (BPTT, part 2)::
@@ -139,9 +138,8 @@ class LSTMCell(RecurrentCell):
         Returns:
             (None (no direct path to h_prev), (δc_prev,)).
         """
-        _, _, a, f, p_ifg, p_o = factors
+        p, _, a, f = factors
         (dc,) = dstate
         dc = torch.addcmul(dc, dh, a)  # δc_t
-        p_ifg.mul_(dc[:, None])  # (B, 3, H) blocks i, f, g of δpre_t
-        p_o.mul_(dh)  # (B, H) block o of δpre_t
+        p.mul_(torch.cat([dc, dc, dc, dh], dim=1))  # (B, 4H) δpre_t
         return None, (dc * f,)
