@@ -100,7 +100,7 @@ def test_evaluation_uses_the_best_epoch(tmp_path):
 
 
 def test_naive_baseline_matches_a_hand_computed_value(tmp_path):
-    cfg = compose_fast(tmp_path, "model=linear", "+trainer.fast_dev_run=true")
+    cfg = compose_fast(tmp_path, "model=naive")  # every test window (no fast_dev_run)
     metrics = train(cfg)
     dm = instantiate(cfg.data)
     dm.setup("test")
@@ -111,8 +111,10 @@ def test_naive_baseline_matches_a_hand_computed_value(tmp_path):
     assert metrics["test/naive_mae"] == pytest.approx((last - truth).abs().mean().item(), rel=1e-5)
 
 
-def test_naive_model_scores_like_the_baseline(tmp_path):
-    metrics = train(compose_fast(tmp_path, "model=naive"))
+@pytest.mark.parametrize("limits", [(), ("+trainer.fast_dev_run=true",)])
+def test_naive_model_scores_like_the_baseline(tmp_path, limits):
+    """The baseline is scored on the model's windows, also when the trainer limits batches."""
+    metrics = train(compose_fast(tmp_path, "model=naive", *limits))
     assert metrics["fit/epochs"] == 0  # nothing to fit
     assert metrics["test/mae"] == pytest.approx(metrics["test/naive_mae"])
     assert metrics["val/mae"] == pytest.approx(metrics["val/naive_mae"])

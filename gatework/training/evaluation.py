@@ -33,8 +33,9 @@ def evaluate(
 
 
 def quiet_trainer(trainer_cfg: DictConfig) -> L.Trainer:
-    """A Trainer for extra evaluations (baselines): same device and batch limits, no logger,
-    no checkpoints, no progress bar, so the run's log and checkpoint stay the model's own.
+    """A Trainer for extra evaluations (baselines): same device and batch limits (``fast_dev_run``
+    included, so that a baseline is scored on the model's windows), no logger, no checkpoints,
+    no progress bar, so the run's log and checkpoint stay the model's own.
 
     Args:
         trainer_cfg: the run's ``cfg.trainer``.
@@ -48,4 +49,5 @@ def quiet_trainer(trainer_cfg: DictConfig) -> L.Trainer:
         enable_model_summary=False,
         limit_val_batches=trainer_cfg.get("limit_val_batches"),
         limit_test_batches=trainer_cfg.get("limit_test_batches"),
+        fast_dev_run=trainer_cfg.get("fast_dev_run", False),
     )
