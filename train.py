@@ -117,6 +117,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
             **windows,
             png_path=out_dir / "forecasts.png",
             target_name=(*dm.spec.target_names, "target")[0],
+            horizon=dm.spec.horizon,
         )
     print(comparison_table(metrics, model_label(cfg)))
     log.info("Outputs in %s", out_dir)

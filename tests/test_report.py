@@ -7,6 +7,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from gatework.training import plots
 from gatework.training.plots import plot_forecasts, plot_learning_curves
 from gatework.training.report import comparison_table, tag_metrics, write_metrics
 
@@ -75,3 +76,22 @@ def test_forecast_plot(tmp_path, n_ahead):
     history, truth = rng.normal(size=(3, 12)), rng.normal(size=(3, n_ahead))
     png = plot_forecasts(history, truth, truth + 0.1, tmp_path / "f.png", naive=truth * 0)
     assert png.read_bytes().startswith(PNG_MAGIC)
+
+
+def test_forecast_plot_puts_the_truth_horizon_steps_after_the_last_input(tmp_path, monkeypatch):
+    """With horizon=24 (Jena: 24 h after the last input) the first target is drawn at step 24."""
+    figures = []
+
+    class Recorded(plots.Figure):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            figures.append(self)
+
+    monkeypatch.setattr(plots, "Figure", Recorded)
+    history, truth = np.zeros((1, 5)), np.ones((1, 2))
+    plot_forecasts(history, truth, truth, tmp_path / "f.png", horizon=24)
+    ax = figures[0].axes[0]
+    by_label = {line.get_label(): line for line in ax.get_lines()}
+    assert list(by_label["input"].get_xdata()) == [-4, -3, -2, -1, 0]
+    assert list(by_label["truth"].get_xdata()) == [24, 25]
+    assert list(by_label["forecast"].get_xdata()) == [24, 25]

@@ -53,6 +53,7 @@ def plot_forecasts(
     png_path: str | Path,
     naive: np.ndarray | None = None,
     target_name: str = "target",
+    horizon: int = 1,
 ) -> Path:
     """Draw a few windows: the input history, then the true and forecast future.
 
@@ -63,6 +64,8 @@ def plot_forecasts(
         png_path: where to save the figure.
         naive: the naive baseline's forecast, drawn dashed when given.
         target_name: the y-axis label.
+        horizon: sampled steps from the last input to the first forecast step (the data's
+            ``horizon``: 24 for Jena's temperature a day later).
 
     Shape:
         history: (N, T); truth, forecast, naive: (N, n_ahead). One panel per window.
@@ -73,7 +76,7 @@ def plot_forecasts(
     n, t = history.shape
     n_ahead = truth.shape[1]
     past = np.arange(-t + 1, 1)  # the last input step is step 0
-    future = np.arange(1, n_ahead + 1)
+    future = np.arange(horizon, horizon + n_ahead)  # steps horizon .. horizon + n_ahead - 1
     fig = Figure(figsize=(8, 2.2 * n), layout="tight")
     axes = fig.subplots(n, 1, squeeze=False, sharex=True)
     for i, ax in enumerate(axes[:, 0]):
