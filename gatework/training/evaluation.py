@@ -33,9 +33,9 @@ def evaluate(
 
 
 def quiet_trainer(trainer_cfg: DictConfig) -> L.Trainer:
-    """A Trainer for extra evaluations (baselines): same device and batch limits (``fast_dev_run``
-    included, so that a baseline is scored on the model's windows), no logger, no checkpoints,
-    no progress bar, so the run's log and checkpoint stay the model's own.
+    """A Trainer for extra evaluations (baselines): same devices, strategy, nodes and batch
+    limits (``fast_dev_run`` included), so that a baseline is scored on the model's windows; no
+    logger, no checkpoints, no progress bar, so the run's log and checkpoint stay the model's own.
 
     Args:
         trainer_cfg: the run's ``cfg.trainer``.
@@ -43,6 +43,8 @@ def quiet_trainer(trainer_cfg: DictConfig) -> L.Trainer:
     return L.Trainer(
         accelerator=trainer_cfg.accelerator,
         devices=trainer_cfg.devices,
+        strategy=trainer_cfg.get("strategy", "auto"),  # under DDP: the same processes
+        num_nodes=trainer_cfg.get("num_nodes", 1),
         logger=False,
         enable_checkpointing=False,
         enable_progress_bar=False,
