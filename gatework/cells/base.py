@@ -128,6 +128,7 @@ class RecurrentCell(nn.Module):
         add: Tensor | None = None,
         rows: slice | None = None,
         out: Tensor | None = None,
+        scale: float = 1.0,
     ) -> Tensor:
         """``add + W_hh h_{t-1} (+ b_hh)``: the one recurrent matmul of a step.
 
@@ -137,6 +138,7 @@ class RecurrentCell(nn.Module):
             add: (B, g*H) added to the product (the step's input projection), or None.
             rows: gate rows of ``weight_hh`` to use (GRU with ``reset_after=False``), or all.
             out: (B, g*H) buffer to write the result into (no autograd, no layer norm), or None.
+            scale: multiplies the whole result (``add`` included), for free in the matmul.
 
         Returns:
             (B, g*H); ``b_hh`` is included unless the cell folded it into ``add``.
@@ -151,11 +153,11 @@ class RecurrentCell(nn.Module):
             gain = self.ln_gain_hh if rows is None else self.ln_gain_hh[rows]
             hp = self._norm(h_prev @ w.t(), gain)
             hp = hp if b is None else hp + b
-            return hp if add is None else add + hp
+            return (hp if add is None else add + hp) * scale
         base = add if add is not None else b
         if base is None:
-            return torch.mm(h_prev, w.t(), out=out)
-        return torch.addmm(base, h_prev, w.t(), out=out)
+            return torch.mm(h_prev, w.t(), out=out).mul_(scale)
+        return torch.addmm(base, h_prev, w.t(), beta=scale, alpha=scale, out=out)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
         """Named gate activations and states from recorded values, (..., H) each."""

@@ -22,14 +22,12 @@ class GRUCell(RecurrentCell):
     - r_t near 0 makes the candidate ignore h_prev (a fresh start), near 1 lets it see all of it.
     - z_t near 0 replaces h_prev by the candidate, near 1 keeps h_prev unchanged.
 
-    ``step`` evaluates tanh as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several sigmoids).
-
     The trap: ``reset_after=True`` (default; torch.nn, cuDNN, Keras) applies the reset gate to
     the *projected* state ``W_hn h_prev + b_hn``, so one matmul covers all three gates;
     ``reset_after=False`` (Cho et al. 2014, most textbooks) applies it to ``h_prev`` *before* the
     matmul: a second matmul per step, different numbers for the same weights, and no torch.nn
     equivalent. ``layer_norm=True`` normalises every ``W x`` and ``W h`` product before its bias
-    (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``.
+    (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``. ``step``: tanh = 2σ(2a) − 1.
 
     Args:
         input_size: F, features of x_t.
@@ -67,7 +65,7 @@ class GRUCell(RecurrentCell):
         xp_t: Tensor,
         state: State,
         mask: Tensor | None = None,
-        rec: list | None = None,
+        rec: dict[str, Tensor] | None = None,
     ) -> tuple[Tensor, State]:
         """The equations of the class docstring for one step.
 
@@ -75,7 +73,7 @@ class GRUCell(RecurrentCell):
             xp_t: (B, 3H) input projection ``W_ih x_t + b_ih``.
             state: (h_prev,), (B, H).
             mask: (B, H) recurrent dropout mask on h_prev in the matmuls (not in z_t ⊙ h_prev).
-            rec: None, or a list to append this step's values to (see ``RecurrentCell``).
+            rec: None, or this step's (B, ·) views to write values into (``RecurrentCell``).
 
         Returns:
             (h_t, (h_t,)).
@@ -115,8 +113,7 @@ class GRUCell(RecurrentCell):
             q_h = [q_r, q_z, q_n ⊙ r_t]    ∂h_t/∂hp_t per block (r_t scales the n block)
 
         Returns:
-            (q_x (T, B, 3H), q_h (T, B, 3H), z (T, B, H)); ``step_backward`` turns q_x and
-            q_h into δxp and δhp in place.
+            (q_x, q_h (T, B, 3H), z (T, B, H)), made δxp and δhp in place by ``step_backward``.
         """
         r, z = rec["rz"].chunk(2, -1)  # (T, B, H) each
         n, hn = rec["n"], rec["hp"][..., 2 * self.hidden_size :]
@@ -136,8 +133,7 @@ class GRUCell(RecurrentCell):
             δxp_t = q_x ⊙ δh_t,   δhp_t = q_h ⊙ δh_t   (per block, in place)
             δh_prev = δh_t ⊙ z_t   (+ δhp_t W_hh, added by the loop)
 
-        Returns:
-            (δh_t ⊙ z_t, ()).
+        Returns (δh_t ⊙ z_t, ()).
         """
         q_x, q_h, z = factors
         dh3 = torch.cat([dh, dh, dh], dim=1)  # (B, 3H): δh_t for each block

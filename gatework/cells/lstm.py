@@ -65,7 +65,7 @@ class LSTMCell(RecurrentCell):
         xp_t: Tensor,
         state: State,
         mask: Tensor | None = None,
-        rec: list | None = None,
+        rec: dict[str, Tensor] | None = None,
     ) -> tuple[Tensor, State]:
         """The equations of the class docstring for one step.
 
@@ -73,7 +73,7 @@ class LSTMCell(RecurrentCell):
             xp_t: (B, 4H) input projection ``W_ih x_t + b_ih + b_hh``.
             state: (h_prev, c_prev), (B, H) each.
             mask: (B, H) recurrent dropout mask on h_prev, or None.
-            rec: None, or a list to append this step's values to (see ``RecurrentCell``).
+            rec: None, or this step's (B, ·) views to write values into (``RecurrentCell``).
 
         Returns:
             (h_t, (h_t, c_t)).

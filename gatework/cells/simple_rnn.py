@@ -59,18 +59,19 @@ class SimpleRNNCell(RecurrentCell):
         xp_t: Tensor,
         state: State,
         mask: Tensor | None = None,
-        rec: list | None = None,
+        rec: dict[str, Tensor] | None = None,
     ) -> tuple[Tensor, State]:
         """``h_t = tanh(xp_t + W_hh h_prev)`` with ``xp_t = W_ih x_t + b_ih + b_hh`` (B, H).
 
         Args and returns as ``LSTMCell.step``; ``state`` is ``(h_prev,)``.
         """
         out = {} if rec is None else rec  # where to write h_t (None: a new tensor)
-        pre = self.hidden_projection(state[0], mask, add=xp_t, out=out.get("h"))  # (B, H)
-        if self.nonlinearity == "tanh":
-            s = torch.sigmoid(pre + pre, out=out.get("h"))  # σ(2 pre)
+        if self.nonlinearity == "tanh":  # 2 pre (B, H), the factor 2 inside the matmul
+            pre2 = self.hidden_projection(state[0], mask, add=xp_t, out=out.get("h"), scale=2.0)
+            s = torch.sigmoid(pre2, out=out.get("h"))  # σ(2 pre)
             h = torch.add(self.minus_one, s, alpha=2, out=out.get("h"))  # h_t = tanh(...) = 2s − 1
         else:
+            pre = self.hidden_projection(state[0], mask, add=xp_t, out=out.get("h"))  # (B, H)
             h = torch.clamp(pre, min=0, out=out.get("h"))  # h_t = max(0, ...)
         return h, (h,)  # nothing to record besides h_t
 
