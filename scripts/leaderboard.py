@@ -19,7 +19,11 @@ def main(argv: list[str]) -> int:
     if len(argv) not in (1, 2) or argv[0] in ("-h", "--help"):
         print(USAGE, file=sys.stderr)
         return 2
-    md_path, csv_path = write_leaderboard(*argv)
+    try:
+        md_path, csv_path = write_leaderboard(*argv)
+    except (FileNotFoundError, ValueError) as err:  # no runs there, or an unknown metric
+        print(f"error: {err}", file=sys.stderr)
+        return 1
     print(md_path.read_text())
     print(f"written: {md_path} and {csv_path}")
     return 0

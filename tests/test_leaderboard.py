@@ -101,3 +101,14 @@ def test_script_without_arguments_prints_usage():
     )
     assert done.returncode == 2
     assert "usage: python scripts/leaderboard.py SWEEP_DIR" in done.stderr
+
+
+def test_script_on_a_folder_without_runs_says_what_to_pass(tmp_path):
+    done = subprocess.run(
+        [sys.executable, str(REPO / "scripts" / "leaderboard.py"), str(tmp_path)],
+        capture_output=True,
+        text=True,
+    )
+    assert done.returncode == 1
+    assert "no metrics.json below" in done.stderr
+    assert "Traceback" not in done.stderr
