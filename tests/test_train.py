@@ -2,6 +2,7 @@
 
 import importlib.util
 import json
+import logging
 import math
 import subprocess
 import sys
@@ -177,3 +178,12 @@ def test_iterative_on_a_multi_step_model_fails_before_training(tmp_path):
     with pytest.raises(ValueError, match=r"one-step model .*got n_ahead=2"):
         train(cfg)
     assert not (tmp_path / "csv").exists()
+
+
+def test_train_logs_the_leakage_audit(tmp_path, caplog):
+    """The data audit (splits, what each reads, the scaler's rows) goes into the run's log."""
+    with caplog.at_level(logging.INFO):
+        train(compose_fast(tmp_path, "model=naive", "eval.plot_windows=0"))
+    audit = caplog.text[caplog.text.index("Data:") :]
+    for line in ("split  rows", "train  series 0 step 0", "test   series 90", "scaler:", "check:"):
+        assert line in audit, line
