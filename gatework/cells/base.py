@@ -137,7 +137,7 @@ class RecurrentCell(nn.Module):
             mask: (B, H) recurrent dropout mask applied to ``h_prev`` first, or None.
             add: (B, g*H) added to the product (the step's input projection), or None.
             rows: gate rows of ``weight_hh`` to use (GRU with ``reset_after=False``), or all.
-            out: (B, g*H) buffer to write the result into (no autograd, no layer norm), or None.
+            out: (B, g*H) buffer to write the result into (no autograd), or None.
             scale: multiplies the whole result (``add`` included), for free in the matmul.
 
         Returns:
@@ -153,7 +153,7 @@ class RecurrentCell(nn.Module):
             gain = self.ln_gain_hh if rows is None else self.ln_gain_hh[rows]
             hp = self._norm(h_prev @ w.t(), gain)
             hp = hp if b is None else hp + b
-            return (hp if add is None else add + hp) * scale
+            return torch.mul(hp if add is None else add + hp, scale, out=out)
         base = add if add is not None else b
         if base is None:
             return torch.mm(h_prev, w.t(), out=out).mul_(scale)

@@ -44,6 +44,23 @@ def _previous(seq: Tensor, first: Tensor, reverse: bool) -> Tensor:
     return torch.cat([first[None], seq[:-1]])
 
 
+def _with_previous(x: Tensor | None, h: Tensor, h0: Tensor, reverse: bool) -> Tensor:
+    """``[x_t, h_prev,t, 1]`` of every step, (T*B, F+H+1) (without x_t when x is None): the
+    right factor of the weight-gradient matmul, written into one buffer (no per-part copies)."""
+    T, B, H = h.shape
+    F = 0 if x is None else x.shape[-1]
+    buf = h.new_empty(T, B, F + H + 1)  # (T, B, F+H+1)
+    if x is not None:
+        buf[..., :F] = x
+    h_prev = buf[..., F : F + H]  # (T, B, H), filled as _previous returns it
+    if reverse:
+        h_prev[:-1], h_prev[-1] = h[1:], h0
+    else:
+        h_prev[1:], h_prev[0] = h[:-1], h0
+    buf[..., -1] = 1
+    return buf.flatten(0, 1)
+
+
 class _BPTT(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cell, reverse, x, weight_ih, bias_ih, weight_hh, bias_hh, *state0):
@@ -67,6 +84,7 @@ class _BPTT(torch.autograd.Function):
         }
         # (T, B, ·) each; the first two become δxp and δhp, in place, step by step
         local = cell.backward_factors(rec, prev)
+        del prev  # (T, B, H) each, not needed any more: the matmuls below rebuild h_prev in place
         d_xp, d_hp = local[0], local[1]  # (T, B, G*H), possibly the same tensor
         factors = list(zip(*(f.unbind(0) for f in local), strict=True))  # T x tuple of (B, ·)
         T = d_out.shape[0]
@@ -88,15 +106,16 @@ class _BPTT(torch.autograd.Function):
         # δᵀ with [inputs of every step, a column of ones], whose last column is the bias's
         d_xp2, d_hp2 = d_xp.flatten(0, 1), d_hp.flatten(0, 1)  # (T*B, G*H)
         d_x = (weight_ih.t() @ d_xp2.t()).t().view(x.shape)  # (T, B, F) δxp_t W_ih
-        ones = x.new_ones(*x.shape[:-1], 1)  # (T, B, 1)
         F, H = x.shape[-1], weight_hh.shape[1]
+        h, h0 = rec["h"], state0[0]
         if d_hp is d_xp:  # δxp_t = δhp_t: [δW_ih, δW_hh, δb] = Σ_t δpre_tᵀ [x_t, h_prev, 1]
-            inputs = torch.cat([x, prev["h"], ones], -1).flatten(0, 1)  # (T*B, F+H+1)
+            inputs = _with_previous(x, h, h0, reverse)  # (T*B, F+H+1)
             d_wi, d_weight_hh, d_bi = (inputs.t() @ d_xp2).t().split([F, H, 1], 1)
             d_bh = d_bi
         else:
+            ones = x.new_ones(*x.shape[:-1], 1)  # (T, B, 1)
             d_wi, d_bi = (torch.cat([x, ones], -1).flatten(0, 1).t() @ d_xp2).t().split([F, 1], 1)
-            h_prev = torch.cat([prev["h"], ones], -1).flatten(0, 1)  # (T*B, H+1)
+            h_prev = _with_previous(None, h, h0, reverse)  # (T*B, H+1)
             d_weight_hh, d_bh = (h_prev.t() @ d_hp2).t().split([H, 1], 1)
         d_weight_ih = d_wi  # (G*H, F)
         d_bias_ih = d_bi.squeeze(1) if ctx.needs_input_grad[4] else None  # (G*H,)

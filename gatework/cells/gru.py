@@ -41,7 +41,7 @@ class GRUCell(RecurrentCell):
     """
 
     gates = ("r", "z", "n")
-    recorded = {"hp": 3, "rz": 2, "n": 1}
+    recorded = {"rz_hn": 3, "n": 1}  # [r_t, z_t, W_hn h_prev + b_hn] and n_t, per step
     fold_hidden_bias = False  # b_hn sits inside the reset product
     torch_cell = nn.GRUCell
 
@@ -81,16 +81,18 @@ class GRUCell(RecurrentCell):
         H = self.hidden_size
         (h_prev,) = state
         out = {} if rec is None else rec  # where to write each value (None: a new tensor)
+        buf = out.get("rz_hn")  # (B, 3H) when recording: [r_t, z_t, W_hn h_prev + b_hn]
         x_n = xp_t[:, 2 * H :]  # (B, H) W_in x_t + b_in
         if self.reset_after:
-            hp = self.hidden_projection(h_prev, mask, out=out.get("hp"))  # (B, 3H) W_h* h + b_h*
-            rz = torch.sigmoid((xp_t + hp)[:, : 2 * H], out=out.get("rz"))  # block n not used
+            hp = self.hidden_projection(h_prev, mask, out=buf)  # (B, 3H) W_h* h_prev + b_h*
+            rz = hp[:, : 2 * H].add_(xp_t[:, : 2 * H]).sigmoid_()  # over its pre-activation
             r, z = rz.chunk(2, 1)  # r_t, z_t = σ(...)
             hn = hp[:, 2 * H :]  # W_hn h_prev + b_hn
             a = torch.addcmul(x_n, r, hn)  # x_n + r_t ⊙ (W_hn h + b_hn)
         else:
-            hp_rz = self.hidden_projection(h_prev, mask, rows=slice(0, 2 * H))  # (B, 2H)
-            rz = torch.sigmoid(xp_t[:, : 2 * H] + hp_rz, out=out.get("rz"))
+            rz = None if buf is None else buf[:, : 2 * H]
+            rz = self.hidden_projection(h_prev, mask, rows=slice(0, 2 * H), out=rz)  # (B, 2H)
+            rz = rz.add_(xp_t[:, : 2 * H]).sigmoid_()
             r, z = rz.chunk(2, 1)  # r_t, z_t = σ(...)
             hn = self.hidden_projection(r * h_prev, mask, rows=slice(2 * H, None))
             a = x_n + hn  # x_n + W_hn (r_t ⊙ h_prev) + b_hn
@@ -100,7 +102,7 @@ class GRUCell(RecurrentCell):
         return h, (h,)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
-        r, z = rec["rz"].chunk(2, dim=-1)
+        r, z = rec["rz_hn"][..., : 2 * self.hidden_size].chunk(2, dim=-1)
         return {"r": r, "z": z, "n": rec["n"], "h": rec["h"]}
 
     def backward_factors(self, rec: dict[str, Tensor], prev: dict[str, Tensor]) -> tuple:
@@ -115,8 +117,8 @@ class GRUCell(RecurrentCell):
         Returns:
             (q_x, q_h (T, B, 3H), z (T, B, H)), made δxp and δhp in place by ``step_backward``.
         """
-        r, z = rec["rz"].chunk(2, -1)  # (T, B, H) each
-        n, hn = rec["n"], rec["hp"][..., 2 * self.hidden_size :]
+        r, z, hn = rec["rz_hn"].chunk(3, -1)  # (T, B, H) each
+        n = rec["n"]
         q_x = n.new_empty(*n.shape[:-1], 3 * self.hidden_size)  # (T, B, 3H)
         q_r, q_z, q_n = q_x.chunk(3, -1)
         one = n.new_ones(())  # written in place below: few (T, B, H) temporaries
