@@ -42,6 +42,7 @@ class SimpleRNN(RecurrentLayer):
 
     cell_class = SimpleRNNCell
     torch_class = nn.RNN
+    torch_options = ("nonlinearity",)
 
     def __init__(
         self,

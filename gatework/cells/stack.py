@@ -30,6 +30,7 @@ class RecurrentLayer(nn.Module):
 
     cell_class: ClassVar[type[RecurrentCell]]
     torch_class: ClassVar[type[nn.Module]]
+    torch_options: ClassVar[tuple[str, ...]] = ()  # cell options torch_class also takes
 
     def __init__(
         self,
@@ -157,7 +158,7 @@ class RecurrentLayer(nn.Module):
                 f"{cls.__name__}.from_torch expects a torch.nn.{cls.torch_class.__name__} "
                 f"without proj_size, got {module!r}"
             )
-        kwargs = {"nonlinearity": module.nonlinearity} if cls.torch_class is nn.RNN else {}
+        kwargs = {k: getattr(module, k) for k in cls.torch_options}
         layer = cls(
             module.input_size,
             module.hidden_size,
@@ -182,9 +183,7 @@ class RecurrentLayer(nn.Module):
             raise ValueError("layer_norm=True has no torch.nn equivalent; use layer_norm=False")
         if self.cell_kwargs.get("reset_after", True) is False:
             raise ValueError("reset_after=False has no torch.nn equivalent; use reset_after=True")
-        extra = (
-            {"nonlinearity": self.cell_kwargs["nonlinearity"]} if self.torch_class is nn.RNN else {}
-        )
+        extra = {k: self.cell_kwargs[k] for k in self.torch_options}
         module = self.torch_class(
             self.input_size,
             self.hidden_size,
