@@ -3,17 +3,24 @@
 A cell owns torch.nn's parameters (``weight_ih`` (G*H, F), ``weight_hh`` (G*H, H), ``bias_ih``,
 ``bias_hh`` (G*H,), G gates stacked in torch.nn's order) and one method with the gate equations:
 
-``step(xp_t, state, mask=None, rec=None) -> (h_t, state)``
+``step(xp_t, state, w, mask=None, rec=None) -> (h_t, state)``
 
 where ``xp_t = W_ih x_t + b_ih`` is the input projection of one time step, computed for all
-steps at once by the layer before its time loop. ``state`` is a tuple, ``(h,)`` or ``(h, c)``.
-``forward(x_t, hx)`` wraps ``step`` with the signature of the torch.nn cell of the same name.
+steps at once by the layer before its time loop, and ``w = cell.step_weights()`` holds what
+every step reads (``W_hhᵀ`` laid out for the recurrent matmul), prepared once per sequence.
+``state`` is a tuple, ``(h,)`` or ``(h, c)``. ``forward(x_t, hx)`` wraps ``step`` with the
+signature of the torch.nn cell of the same name.
+
+tanh is evaluated as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several sigmoids), so the
+pre-activation rows that feed a tanh are doubled: ``gate_scale`` (G*H,) is 2 there and 1
+elsewhere, and both projections return ``scale ⊙ (W x + b)``, which costs nothing per step (the
+weights are scaled once per sequence). Derivatives are taken with respect to the unscaled
+pre-activations, so the backward uses the weights as they are.
 
 ``rec`` is None in the normal forward. Otherwise (only without autograd) it is a dict of (B, ·)
-views, one per name in ``recorded`` plus ``"h"``, into (T, B, ·) buffers the time loop allocated
-once: the step writes its intermediate values there (``out=``) instead of into new tensors. The
-loop records this way what the hand-written backward needs (``bptt.py``) and traces gates
-(``tracing.py``).
+views into (T, B, ·) buffers the time loop allocated once (see ``record_views``): the step
+writes its intermediate values there (``out=``) instead of into new tensors. The loop records
+this way what the hand-written backward needs (``bptt.py``) and traces gates (``tracing.py``).
 
 Cells with a hand-written backward also define ``backward_factors`` (the local derivatives of
 all steps at once) and ``step_backward`` (one step of the recurrence back in time); see
@@ -23,13 +30,32 @@ all steps at once) and ``step_backward`` (one step of the recurrence back in tim
 from __future__ import annotations
 
 import math
-from typing import ClassVar
+from typing import ClassVar, NamedTuple
 
 import torch
 import torch.nn.functional as F
 from torch import Tensor, nn
 
 State = tuple[Tensor, ...]
+
+
+class StepWeights(NamedTuple):
+    """What every step of one sequence reads, prepared once (``RecurrentCell.step_weights``).
+
+    Attributes:
+        w_t: (H, G*H) ``(gate_scale ⊙ W_hh)ᵀ``, contiguous: the right factor of ``h_prev @ w_t``
+            (with layer norm: unscaled ``W_hhᵀ``; the scale follows the normalisation).
+        b: (G*H,) ``gate_scale ⊙ b_hh`` (with layer norm: unscaled) when the step adds it, or
+            None (folded into xp).
+        scale: (G*H,) ``gate_scale``.
+        minus_one: −1 as a 0-dim tensor: ``tanh(a) = 2σ(2a) + (−1)`` in one op (a Python
+            scalar there costs a conversion per call).
+    """
+
+    w_t: Tensor
+    b: Tensor | None
+    scale: Tensor
+    minus_one: Tensor
 
 
 def layer_norm(v: Tensor, H: int, gain: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -64,6 +90,10 @@ class RecurrentCell(nn.Module):
     state_names: ClassVar[tuple[str, ...]] = ("h",)
     recorded: ClassVar[dict[str, int]] = {}  # values a step records besides h_t: name -> width/H
     fold_hidden_bias: ClassVar[bool] = True  # b_hh may join b_ih in the hoisted projection
+    tanh_gates: ClassVar[tuple[str, ...]] = ()  # gates whose pre-activation feeds a tanh
+    xp_record: ClassVar[str | None] = None  # recorded buffer the step computes in place over xp
+    # blocks of "xp" and of recorded buffers the step reads: buffer -> {block: width/H}, in order
+    blocks: ClassVar[dict[str, dict[str, int]]] = {}
     torch_cell: ClassVar[type[nn.Module]]
 
     def __init__(
@@ -80,8 +110,8 @@ class RecurrentCell(nn.Module):
         self.weight_hh = nn.Parameter(torch.empty(G * H, H))  # (G*H, H)
         self.bias_ih = nn.Parameter(torch.empty(G * H)) if bias else None
         self.bias_hh = nn.Parameter(torch.empty(G * H)) if bias else None
-        # −1 as a tensor: tanh(a) = 2σ(2a) + (−1) in one op (a Python scalar costs a conversion)
-        self.register_buffer("minus_one", torch.tensor(-1.0), persistent=False)
+        scale = torch.tensor([2.0 if g in self.tanh_gates else 1.0 for g in self.gates])
+        self.register_buffer("gate_scale", scale.repeat_interleave(H), persistent=False)  # (G*H,)
         if layer_norm:
             self.ln_gain_ih = nn.Parameter(torch.ones(G * H))
             self.ln_gain_hh = nn.Parameter(torch.ones(G * H))
@@ -108,56 +138,79 @@ class RecurrentCell(nn.Module):
         return layer_norm(v, self.hidden_size, gain)
 
     def input_projection(self, x: Tensor) -> Tensor:
-        """``W_ih x + b_ih`` (+ ``b_hh`` when the cell folds it in), for any leading shape.
+        """``scale ⊙ (W_ih x + b_ih (+ b_hh))`` (b_hh when the cell folds it in), for any leading
+        shape; ``scale`` is ``gate_scale`` (2 on the rows that feed a tanh).
 
         Shape:
             x: (..., F) -> (..., G*H)
         """
-        b = self.bias_ih
+        b, scale = self.bias_ih, self.gate_scale[:, None]  # (G*H, 1)
         if b is not None and self.fold_hidden_bias:
             b = b + self.bias_hh
         if not self.layer_norm:
-            return F.linear(x, self.weight_ih, b)
+            return F.linear(x, self.weight_ih * scale, None if b is None else b * scale[:, 0])
         xp = self._norm(F.linear(x, self.weight_ih), self.ln_gain_ih)
-        return xp if b is None else xp + b
+        return (xp if b is None else xp + b) * scale[:, 0]
+
+    def step_weights(self) -> StepWeights:
+        """The recurrent weights as every step of a sequence reads them (see ``StepWeights``)."""
+        scale, w, b = self.gate_scale, self.weight_hh, self.bias_hh
+        if not self.layer_norm:  # LN is scale-invariant: there the scale follows the normalisation
+            w, b = w * scale[:, None], None if b is None else b * scale
+        b = None if self.fold_hidden_bias else b
+        return StepWeights(w.t().contiguous(), b, scale, scale.new_full((), -1.0))
 
     def hidden_projection(
         self,
         h_prev: Tensor,
+        w: StepWeights,
         mask: Tensor | None = None,
         add: Tensor | None = None,
         rows: slice | None = None,
         out: Tensor | None = None,
-        scale: float = 1.0,
     ) -> Tensor:
-        """``add + W_hh h_{t-1} (+ b_hh)``: the one recurrent matmul of a step.
+        """``add + scale ⊙ (W_hh h_prev (+ b_hh))``: the one recurrent matmul of a step.
 
         Args:
             h_prev: (B, H) previous hidden state.
+            w: this sequence's ``step_weights()``.
             mask: (B, H) recurrent dropout mask applied to ``h_prev`` first, or None.
             add: (B, g*H) added to the product (the step's input projection), or None.
             rows: gate rows of ``weight_hh`` to use (GRU with ``reset_after=False``), or all.
-            out: (B, g*H) buffer to write the result into (no autograd), or None.
-            scale: multiplies the whole result (``add`` included), for free in the matmul.
+            out: (B, g*H) buffer to write the result into (no autograd), or None; when it is
+                ``add`` itself, the product is added in place.
 
         Returns:
             (B, g*H); ``b_hh`` is included unless the cell folded it into ``add``.
         """
         if mask is not None:
             h_prev = h_prev * mask
-        w = self.weight_hh if rows is None else self.weight_hh[rows]  # (g*H, H)
-        b = None if self.bias_hh is None or self.fold_hidden_bias else self.bias_hh
+        w_t, b = (w.w_t, w.b) if rows is None else (w.w_t[:, rows], w.b)
         if b is not None and rows is not None:
             b = b[rows]
         if self.layer_norm:
-            gain = self.ln_gain_hh if rows is None else self.ln_gain_hh[rows]
-            hp = self._norm(h_prev @ w.t(), gain)
-            hp = hp if b is None else hp + b
-            return torch.mul(hp if add is None else add + hp, scale, out=out)
-        base = add if add is not None else b
+            gain, scale = self.ln_gain_hh, w.scale
+            if rows is not None:
+                gain, scale = gain[rows], scale[rows]
+            hp = self._norm(h_prev @ w_t, gain)
+            hp = (hp if b is None else hp + b) * scale
+            if add is not None:
+                return torch.add(add, hp, out=out)
+            return hp if out is None else out.copy_(hp)
+        if out is not None and out is add:  # the fast path: xp_t's buffer becomes the result
+            return out.addmm_(h_prev, w_t)
+        base = add if b is None else (b if add is None else add + b)
         if base is None:
-            return torch.mm(h_prev, w.t(), out=out).mul_(scale)
-        return torch.addmm(base, h_prev, w.t(), beta=scale, alpha=scale, out=out)
+            return torch.mm(h_prev, w_t, out=out)
+        return torch.addmm(base, h_prev, w_t, out=out)
+
+    def split(self, t: Tensor, name: str, rec: dict[str, Tensor] | None) -> tuple[Tensor, ...]:
+        """A step's tensor ``t`` (B, ·), called ``name``, cut into ``blocks[name]``: the loop's
+        views when recording (made once per sequence, see ``loop.record_views``), else slices."""
+        parts = self.blocks[name]
+        if rec is not None:
+            return tuple(rec[p] for p in parts)
+        return t.split([k * self.hidden_size for k in parts.values()], -1)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
         """Named gate activations and states from recorded values, (..., H) each."""
@@ -185,7 +238,7 @@ class RecurrentCell(nn.Module):
             )
         B = input.shape[0]
         state = self.initial_state(B, input) if hx is None else self.check_state(hx, B)
-        _, state = self.step(self.input_projection(input), state)
+        _, state = self.step(self.input_projection(input), state, self.step_weights())
         return state if len(state) > 1 else state[0]
 
     def check_state(self, hx: Tensor | State, batch: int) -> State:

@@ -5,26 +5,28 @@ sizes of this project that per-op overhead, not arithmetic, dominates. Here the 
 the very same ``cell.step`` without autograd, recording the values the backward needs; the
 backward has two parts, both written by each cell next to its forward equations:
 
-1. ``cell.backward_factors``: the local derivatives of every step, all T at once. The first
-   two, (T, B, G*H), are ∂·/∂xp_t and ∂·/∂hp_t up to the factor δh_t (or δc_t) that only the
-   recurrence knows; step t multiplies it in, in place, turning them into δxp_t and δhp_t, so
-   the backward allocates no further (T, B, G*H) buffers.
+1. ``cell.backward_factors``: the local derivatives of every step, all T at once, and the two
+   (T, B, G*H) buffers that become δxp and δhp (possibly the same tensor): step t multiplies
+   δh_t (or δc_t), which only the recurrence knows, into its slice in place, so the backward
+   allocates no further (T, B, G*H) buffers.
 2. ``cell.step_backward``: the recurrence back in time, a handful of ops per step.
 
 The generic part, for any cell whose step is elementwise math on ``xp_t`` and
 ``hp_t = W_hh h_prev (+ b_hh)``::
 
     δh_t    = ∂L/∂out_t + δh_prev(from step t+1)
-    δh_prev(direct), δstate_prev = cell.step_backward(factors_t, δh_t, δstate_t)
-                                           (writes δxp_t and δhp_t in place)
+    δh_prev(direct), δhp_t, δstate_prev = cell.step_backward(factors_t, δh_t, δstate_t,
+                                                             ∂L/∂out_prev)
     δh_prev = δh_prev(direct) + δhp_t W_hh                    one addmm per step
     δW_hh   = Σ_t δhp_tᵀ h_prev,t ;  δb_hh = Σ_t δhp_t        one matmul after the loop
 
-The input projection ``xp = x W_ihᵀ + b`` runs inside the Function too. After the loop, δx is one
-matmul and all weight and bias gradients one more (two for the GRU, whose δxp and δhp differ),
-each with the long T·B axis as the shared one (several times faster on CPU than the other
-orientation when F or H is small): at these sizes the backward is bound by passes over the
-(T, B, G*H) buffers, so each δ is read as few times as possible.
+Both loops run in inference mode: their ops write into ordinary buffers, and autograd's
+bookkeeping (~10% of a small op) is skipped. The input projection ``xp = x W_ihᵀ + b`` runs
+inside the Function too. After the loop, δx is one matmul and all weight and bias gradients
+one more (two for the GRU, whose δxp and δhp differ), each with the long T·B axis as the
+shared one (several times faster on CPU than the other orientation when F or H is small): at
+these sizes the backward is bound by passes over the (T, B, G*H) buffers, so each δ is read as
+few times as possible.
 """
 
 from __future__ import annotations
@@ -36,29 +38,50 @@ from torch.autograd.function import once_differentiable
 from gatework.cells.base import RecurrentCell, State
 from gatework.cells.loop import scan
 
+CHUNK_BYTES = 1 << 20  # the backward's per-chunk (k, B, G*H) buffers: about one core's L2 cache
+
 
 def _previous(seq: Tensor, first: Tensor, reverse: bool) -> Tensor:
-    """The state each step started from: seq (T, B, H) shifted by one step, ``first`` in front."""
+    """The state each step started from: seq (k, B, H) shifted by one step, ``first`` (the
+    state before the earliest of these steps in walking order) in front."""
     if reverse:
         return torch.cat([seq[1:], first[None]])  # step t follows step t+1
     return torch.cat([first[None], seq[:-1]])
 
 
-def _with_previous(x: Tensor | None, h: Tensor, h0: Tensor, reverse: bool) -> Tensor:
-    """``[x_t, h_prev,t, 1]`` of every step, (T*B, F+H+1) (without x_t when x is None): the
-    right factor of the weight-gradient matmul, written into one buffer (no per-part copies)."""
-    T, B, H = h.shape
+def _before(seq: Tensor, s0: Tensor, steps: slice, reverse: bool) -> Tensor:
+    """The state before the first step (in walking order) of ``seq[steps]``: ``s0`` at the
+    sequence's start, else the neighbouring step's value."""
+    if reverse:
+        return seq[steps.stop] if steps.stop < len(seq) else s0
+    return seq[steps.start - 1] if steps.start > 0 else s0
+
+
+def _with_previous(x: Tensor | None, h: Tensor, h_first: Tensor, reverse: bool) -> Tensor:
+    """``[x_t, h_prev,t, 1]`` of steps (k, B, ·), flattened to (k*B, F+H+1) (without x_t when x
+    is None): the right factor of a weight-gradient matmul, written into one buffer."""
+    k, B, H = h.shape
     F = 0 if x is None else x.shape[-1]
-    buf = h.new_empty(T, B, F + H + 1)  # (T, B, F+H+1)
+    buf = h.new_empty(k, B, F + H + 1)  # (k, B, F+H+1)
     if x is not None:
         buf[..., :F] = x
-    h_prev = buf[..., F : F + H]  # (T, B, H), filled as _previous returns it
+    h_prev = buf[..., F : F + H]  # (k, B, H), filled as _previous returns it
     if reverse:
-        h_prev[:-1], h_prev[-1] = h[1:], h0
+        h_prev[:-1], h_prev[-1] = h[1:], h_first
     else:
-        h_prev[1:], h_prev[0] = h[:-1], h0
+        h_prev[1:], h_prev[0] = h[:-1], h_first
     buf[..., -1] = 1
     return buf.flatten(0, 1)
+
+
+def _chunks(T: int, step_bytes: int, reverse: bool) -> list[range]:
+    """The time steps in backward order (the forward order reversed), cut into chunks whose
+    (k, B, G*H) buffers of ``step_bytes`` per step stay in the cache (``CHUNK_BYTES``)."""
+    k = max(1, CHUNK_BYTES // step_bytes)
+    starts = range(0, T, k)
+    if reverse:
+        return [range(a, min(a + k, T)) for a in starts]
+    return [range(min(a + k, T) - 1, a - 1, -1) for a in reversed(starts)]
 
 
 class _BPTT(torch.autograd.Function):
@@ -77,51 +100,54 @@ class _BPTT(torch.autograd.Function):
         cell, reverse, names = ctx.cell, ctx.reverse, ctx.names
         x, weight_ih, weight_hh, *saved = ctx.saved_tensors
         rec = dict(zip(names, saved[: len(names)], strict=True))
-        state0 = saved[len(names) :]
-        prev = {
-            k: _previous(rec[k], s0, reverse)
-            for k, s0 in zip(cell.state_names, state0, strict=True)
-        }
-        # (T, B, ·) each; the first two become δxp and δhp, in place, step by step
-        local = cell.backward_factors(rec, prev)
-        del prev  # (T, B, H) each, not needed any more: the matmuls below rebuild h_prev in place
-        d_xp, d_hp = local[0], local[1]  # (T, B, G*H), possibly the same tensor
-        factors = list(zip(*(f.unbind(0) for f in local), strict=True))  # T x tuple of (B, ·)
-        T = d_out.shape[0]
-        order = range(T) if reverse else range(T - 1, -1, -1)  # the forward order, reversed
-        d_outs = d_out.unbind(0)  # T x (B, H)
-        d_hps = d_hp.unbind(0)
-        dh, d_rest = d_state_n[0] + d_outs[order[0]], tuple(d_state_n[1:])  # δh at the last step
-        for n, t in enumerate(order):
-            dh_direct, d_rest = cell.step_backward(factors[t], dh, d_rest)
-            if n + 1 < T:  # δh of the step before: ∂L/∂out there + δh_prev(direct) + δhp_t W_hh
-                base = d_outs[order[n + 1]]
-            else:  # δh_0, the gradient of the initial state
-                base = torch.zeros_like(dh)
-            if dh_direct is not None:
-                base = base + dh_direct
-            dh = torch.addmm(base, d_hps[t], weight_hh)
+        state0 = dict(zip(cell.state_names, saved[len(names) :], strict=True))
+        (T, B, F), (GH, H) = x.shape, weight_hh.shape
+        # ∂L/∂out of the step before each step, zeros before the first: T x (B, H)
+        d_outs, zero = list(d_out.unbind(0)), torch.zeros_like(d_out[0])
+        d_out_prev = d_outs[1:] + [zero] if reverse else [zero] + d_outs[:-1]
+        shared = cell.fold_hidden_bias  # δxp = δhp: one weight-gradient matmul for all weights
+        # Σ_t δ_tᵀ [x_t, h_prev, 1] (or [x_t, 1] and [h_prev, 1]), accumulated chunk by chunk
+        sums = (
+            [x.new_zeros(F + H + 1, GH)] if shared else [x.new_zeros(n, GH) for n in (F + 1, H + 1)]
+        )
+        d_x = x.new_empty(T, B, F)
+        dh, d_rest = d_state_n[0] + d_outs[0 if reverse else -1], tuple(d_state_n[1:])
+        for steps in _chunks(T, B * GH * x.element_size(), reverse):
+            lo = min(steps[0], steps[-1])
+            sl = slice(lo, lo + len(steps))
+            rec_k = {k: v[sl] for k, v in rec.items()}  # (k, B, ·) each
+            first = {k: _before(rec[k], s0, sl, reverse) for k, s0 in state0.items()}
+            prev = {k: _previous(rec_k[k], first[k], reverse) for k in state0}
+            # the first two, (k, B, G*H), become δxp and δhp in place, step by step
+            d_xp, d_hp, local = cell.backward_factors(rec_k, prev)
+            factors = list(zip(*(f.unbind(0) for f in local), strict=True))  # k x (B, ·) tuples
+            with torch.inference_mode():
+                for t in steps:
+                    dh_direct, d_hp_t, d_rest = cell.step_backward(
+                        factors[t - lo], dh, d_rest, d_out_prev[t]
+                    )
+                    dh = torch.addmm(dh_direct, d_hp_t, weight_hh)  # δh of the step before
+            # this chunk's share of δx and of the weight-gradient sums (long shared axis k·B)
+            d_xp2 = d_xp.flatten(0, 1)  # (k*B, G*H)
+            d_x[sl] = (weight_ih.t() @ d_xp2.t()).t().view(-1, B, F)  # δxp_t W_ih
+            if shared:
+                inputs = _with_previous(x[sl], rec_k["h"], first["h"], reverse)
+                sums[0].addmm_(inputs.t(), d_xp2)
+            else:
+                x1 = torch.cat([x[sl], x.new_ones(len(steps), B, 1)], -1).flatten(0, 1)
+                sums[0].addmm_(x1.t(), d_xp2)
+                h1 = _with_previous(None, rec_k["h"], first["h"], reverse)
+                sums[1].addmm_(h1.t(), d_hp.flatten(0, 1))
+        dh, d_rest = dh.clone(), tuple(d.clone() for d in d_rest)  # out of inference mode
 
-        # after the loop: δx, then the weight gradients, reading each δ once: one matmul of
-        # δᵀ with [inputs of every step, a column of ones], whose last column is the bias's
-        d_xp2, d_hp2 = d_xp.flatten(0, 1), d_hp.flatten(0, 1)  # (T*B, G*H)
-        d_x = (weight_ih.t() @ d_xp2.t()).t().view(x.shape)  # (T, B, F) δxp_t W_ih
-        F, H = x.shape[-1], weight_hh.shape[1]
-        h, h0 = rec["h"], state0[0]
-        if d_hp is d_xp:  # δxp_t = δhp_t: [δW_ih, δW_hh, δb] = Σ_t δpre_tᵀ [x_t, h_prev, 1]
-            inputs = _with_previous(x, h, h0, reverse)  # (T*B, F+H+1)
-            d_wi, d_weight_hh, d_bi = (inputs.t() @ d_xp2).t().split([F, H, 1], 1)
+        if shared:  # [δW_ih, δW_hh, δb] = Σ_t δpre_tᵀ [x_t, h_prev, 1]
+            d_weight_ih, d_weight_hh, d_bi = sums[0].t().split([F, H, 1], 1)
             d_bh = d_bi
         else:
-            ones = x.new_ones(*x.shape[:-1], 1)  # (T, B, 1)
-            d_wi, d_bi = (torch.cat([x, ones], -1).flatten(0, 1).t() @ d_xp2).t().split([F, 1], 1)
-            h_prev = _with_previous(None, h, h0, reverse)  # (T*B, H+1)
-            d_weight_hh, d_bh = (h_prev.t() @ d_hp2).t().split([H, 1], 1)
-        d_weight_ih = d_wi  # (G*H, F)
+            d_weight_ih, d_bi = sums[0].t().split([F, 1], 1)
+            d_weight_hh, d_bh = sums[1].t().split([H, 1], 1)
         d_bias_ih = d_bi.squeeze(1) if ctx.needs_input_grad[4] else None  # (G*H,)
-        d_bias_hh = None
-        if ctx.needs_input_grad[6]:  # b_hh sits in xp (folded) or in hp
-            d_bias_hh = d_bias_ih if cell.fold_hidden_bias else d_bh.squeeze(1)
+        d_bias_hh = d_bh.squeeze(1) if ctx.needs_input_grad[6] else None  # b_hh: in xp or hp
         return (None, None, d_x, d_weight_ih, d_bias_ih, d_weight_hh, d_bias_hh, dh, *d_rest)
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gatework.cells.base import RecurrentCell, State
+from gatework.cells.base import RecurrentCell, State, StepWeights
 
 
 class GRUCell(RecurrentCell):
@@ -27,7 +27,8 @@ class GRUCell(RecurrentCell):
     ``reset_after=False`` (Cho et al. 2014, most textbooks) applies it to ``h_prev`` *before* the
     matmul: a second matmul per step, different numbers for the same weights, and no torch.nn
     equivalent. ``layer_norm=True`` normalises every ``W x`` and ``W h`` product before its bias
-    (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``. ``step``: tanh = 2σ(2a) − 1.
+    (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``. ``step``: tanh = 2σ(2a) − 1,
+    the n rows of both projections doubled (``tanh_gates``), so it computes 2a.
 
     Args:
         input_size: F, features of x_t.
@@ -41,8 +42,10 @@ class GRUCell(RecurrentCell):
     """
 
     gates = ("r", "z", "n")
-    recorded = {"rz_hn": 3, "n": 1}  # [r_t, z_t, W_hn h_prev + b_hn] and n_t, per step
+    tanh_gates = ("n",)
+    recorded = {"rz_hn": 3, "n": 1}  # [r_t, z_t, 2(W_hn h_prev + b_hn)] and n_t, per step
     fold_hidden_bias = False  # b_hn sits inside the reset product
+    blocks = {"xp": {"x_rz": 2, "x_n": 1}, "rz_hn": {"rz": 2, "hn": 1}, "rz": {"r": 1, "z": 1}}
     torch_cell = nn.GRUCell
 
     def __init__(
@@ -64,14 +67,16 @@ class GRUCell(RecurrentCell):
         self,
         xp_t: Tensor,
         state: State,
+        w: StepWeights,
         mask: Tensor | None = None,
         rec: dict[str, Tensor] | None = None,
     ) -> tuple[Tensor, State]:
         """The equations of the class docstring for one step.
 
         Args:
-            xp_t: (B, 3H) input projection ``W_ih x_t + b_ih``.
+            xp_t: (B, 3H) input projection ``W_ih x_t + b_ih``, n rows doubled.
             state: (h_prev,), (B, H).
+            w: this sequence's ``step_weights()``.
             mask: (B, H) recurrent dropout mask on h_prev in the matmuls (not in z_t ⊙ h_prev).
             rec: None, or this step's (B, ·) views to write values into (``RecurrentCell``).
 
@@ -81,23 +86,20 @@ class GRUCell(RecurrentCell):
         H = self.hidden_size
         (h_prev,) = state
         out = {} if rec is None else rec  # where to write each value (None: a new tensor)
-        buf = out.get("rz_hn")  # (B, 3H) when recording: [r_t, z_t, W_hn h_prev + b_hn]
-        x_n = xp_t[:, 2 * H :]  # (B, H) W_in x_t + b_in
+        x_rz, x_n = self.split(xp_t, "xp", rec)  # W_i* x_t + b_i*: (B, 2H) r,z; (B, H) n (×2)
         if self.reset_after:
-            hp = self.hidden_projection(h_prev, mask, out=buf)  # (B, 3H) W_h* h_prev + b_h*
-            rz = hp[:, : 2 * H].add_(xp_t[:, : 2 * H]).sigmoid_()  # over its pre-activation
-            r, z = rz.chunk(2, 1)  # r_t, z_t = σ(...)
-            hn = hp[:, 2 * H :]  # W_hn h_prev + b_hn
-            a = torch.addcmul(x_n, r, hn)  # x_n + r_t ⊙ (W_hn h + b_hn)
+            hp = self.hidden_projection(h_prev, w, mask, out=out.get("rz_hn"))  # W_h* h + b_h*
+            hp_rz, hn = self.split(hp, "rz_hn", rec)  # (B, 2H) r,z; hn = 2(W_hn h_prev + b_hn)
+            rz = torch.add(hp_rz, x_rz, out=out.get("rz")).sigmoid_()  # over its pre-activation
+            r, z = self.split(rz, "rz", rec)  # r_t, z_t = σ(...)
+            a2 = torch.addcmul(x_n, r, hn, out=out.get("n"))  # 2(x_n + r_t ⊙ (W_hn h + b_hn))
         else:
-            rz = None if buf is None else buf[:, : 2 * H]
-            rz = self.hidden_projection(h_prev, mask, rows=slice(0, 2 * H), out=rz)  # (B, 2H)
-            rz = rz.add_(xp_t[:, : 2 * H]).sigmoid_()
-            r, z = rz.chunk(2, 1)  # r_t, z_t = σ(...)
-            hn = self.hidden_projection(r * h_prev, mask, rows=slice(2 * H, None))
-            a = x_n + hn  # x_n + W_hn (r_t ⊙ h_prev) + b_hn
-        s_n = torch.sigmoid(a + a, out=out.get("n"))  # σ(2a)
-        n = torch.add(self.minus_one, s_n, alpha=2, out=out.get("n"))  # n_t = tanh(a) = 2σ(2a)−1
+            rz = self.hidden_projection(h_prev, w, mask, x_rz, slice(0, 2 * H), out.get("rz"))
+            r, z = self.split(rz.sigmoid_(), "rz", rec)  # r_t, z_t = σ(...)
+            hn = self.hidden_projection(r * h_prev, w, mask, rows=slice(2 * H, None))
+            a2 = torch.add(x_n, hn, out=out.get("n"))  # 2(x_n + W_hn (r_t ⊙ h_prev) + b_hn)
+        s_n = a2.sigmoid_()  # σ(2a)
+        n = torch.add(w.minus_one, s_n, alpha=2, out=out.get("n"))  # n_t = tanh(a) = 2σ(2a)−1
         h = torch.addcmul(n, z, h_prev - n, out=out.get("h"))  # h_t = (1−z_t) ⊙ n_t + z_t ⊙ h_prev
         return h, (h,)
 
@@ -115,33 +117,34 @@ class GRUCell(RecurrentCell):
             q_h = [q_r, q_z, q_n ⊙ r_t]    ∂h_t/∂hp_t per block (r_t scales the n block)
 
         Returns:
-            (q_x, q_h (T, B, 3H), z (T, B, H)), made δxp and δhp in place by ``step_backward``.
+            (q_x, q_h, (q_x, q_h, z)), q_x and q_h (T, B, 3H), z (T, B, H):
+            ``step_backward`` makes q_x δxp and q_h δhp, in place.
         """
-        r, z, hn = rec["rz_hn"].chunk(3, -1)  # (T, B, H) each
+        r, z, hn2 = rec["rz_hn"].chunk(3, -1)  # (T, B, H) each; hn2 = 2 (W_hn h_prev + b_hn)
         n = rec["n"]
         q_x = n.new_empty(*n.shape[:-1], 3 * self.hidden_size)  # (T, B, 3H)
         q_r, q_z, q_n = q_x.chunk(3, -1)
         one = n.new_ones(())  # written in place below: few (T, B, H) temporaries
         torch.addcmul(one, n, n, value=-1, out=q_n).mul_(1 - z)  # (1 − n²)(1 − z)
         torch.sub(prev["h"], n, out=q_z).mul_(z).mul_(1 - z)  # (h_prev − n) z (1 − z)
-        torch.mul(q_n, hn, out=q_r).mul_(r).mul_(1 - r)  # q_n hn r (1 − r)
+        torch.mul(q_n, hn2, out=q_r).mul_(r).mul_(torch.rsub(r, 0.5, alpha=0.5))  # q_n hn r (1 − r)
         q_h = q_x.clone()
         q_h[..., 2 * self.hidden_size :].mul_(r)
-        return q_x, q_h, z
+        return q_x, q_h, (q_x, q_h, z)
 
-    def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
+    def step_backward(self, factors: tuple, dh: Tensor, dstate: State, d_out_prev: Tensor) -> tuple:
         """One step back in time (BPTT, part 2)::
 
             δxp_t = q_x ⊙ δh_t,   δhp_t = q_h ⊙ δh_t   (per block, in place)
-            δh_prev = δh_t ⊙ z_t   (+ δhp_t W_hh, added by the loop)
+            δh_prev = ∂L/∂out_prev + δh_t ⊙ z_t   (+ δhp_t W_hh, added by the loop)
 
-        Returns (δh_t ⊙ z_t, ()).
+        Returns:
+            (∂L/∂out_prev + δh_t ⊙ z_t, δhp_t, ()).
         """
         q_x, q_h, z = factors
         dh3 = torch.cat([dh, dh, dh], dim=1)  # (B, 3H): δh_t for each block
         q_x.mul_(dh3)  # δxp_t
-        q_h.mul_(dh3)  # δhp_t
-        return dh * z, ()
+        return torch.addcmul(d_out_prev, dh, z), q_h.mul_(dh3), ()
 
     def _torch_kwargs(self) -> dict:
         if not self.reset_after:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gatework.cells.base import RecurrentCell, State, layer_norm
+from gatework.cells.base import RecurrentCell, State, StepWeights, layer_norm
 
 
 class LSTMCell(RecurrentCell):
@@ -26,8 +26,8 @@ class LSTMCell(RecurrentCell):
     - o_t near 0 hides the cell from h_t, near 1 exposes tanh(c_t).
 
     ``step`` evaluates both tanh as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several
-    sigmoids): the g block of the pre-activations is doubled (``gate_scale``), so one σ gives
-    i_t, f_t, o_t and σ(2 g_pre) at once.
+    sigmoids): the g rows of both projections are doubled (``tanh_gates``, see
+    ``RecurrentCell``), so one σ gives i_t, f_t, o_t and σ(2 g_pre) at once.
 
     With ``layer_norm=True`` every ``W x`` and ``W h`` above is replaced by its layer
     normalisation (see ``RecurrentCell``) and ``h_t = o_t ⊙ tanh(LN_c(c_t))`` with its own gain
@@ -45,17 +45,17 @@ class LSTMCell(RecurrentCell):
     """
 
     gates = ("i", "f", "g", "o")
+    tanh_gates = ("g",)
     state_names = ("h", "c")
     recorded = {"s": 4, "g": 1, "c": 1, "tanh_c": 1}
+    xp_record = "s"  # the pre-activations are summed into xp's buffer, then squashed there
+    blocks = {"s": {"i": 1, "f": 1, "s_g": 1, "o": 1}}
     torch_cell = nn.LSTMCell
 
     def __init__(
         self, input_size: int, hidden_size: int, bias: bool = True, layer_norm: bool = False
     ):
         super().__init__(input_size, hidden_size, bias, layer_norm)
-        scale = torch.ones(4, hidden_size)
-        scale[2] = 2.0  # block g doubled: tanh(a) = 2σ(2a) − 1, one σ for all four blocks
-        self.register_buffer("gate_scale", scale.flatten(), persistent=False)  # (4H,)
         if layer_norm:
             self.ln_gain_c = nn.Parameter(torch.ones(hidden_size))
             self.ln_bias_c = nn.Parameter(torch.zeros(hidden_size))
@@ -64,14 +64,16 @@ class LSTMCell(RecurrentCell):
         self,
         xp_t: Tensor,
         state: State,
+        w: StepWeights,
         mask: Tensor | None = None,
         rec: dict[str, Tensor] | None = None,
     ) -> tuple[Tensor, State]:
         """The equations of the class docstring for one step.
 
         Args:
-            xp_t: (B, 4H) input projection ``W_ih x_t + b_ih + b_hh``.
+            xp_t: (B, 4H) input projection ``W_ih x_t + b_ih + b_hh``, g rows doubled.
             state: (h_prev, c_prev), (B, H) each.
+            w: this sequence's ``step_weights()``.
             mask: (B, H) recurrent dropout mask on h_prev, or None.
             rec: None, or this step's (B, ·) views to write values into (``RecurrentCell``).
 
@@ -81,14 +83,14 @@ class LSTMCell(RecurrentCell):
         H = self.hidden_size
         h_prev, c_prev = state
         out = {} if rec is None else rec  # where to write each value (None: a new tensor)
-        pre = self.hidden_projection(h_prev, mask, add=xp_t, out=out.get("s"))  # (B, 4H) i,f,g,o
-        s = torch.sigmoid(pre.mul_(self.gate_scale), out=out.get("s"))  # block g: σ(2 g_pre)
-        i, f, s_g, o = s.chunk(4, 1)  # i_t, f_t, o_t = σ(...)
-        g = torch.add(self.minus_one, s_g, alpha=2, out=out.get("g"))  # g_t = tanh(...) = 2s_g − 1
+        pre = self.hidden_projection(h_prev, w, mask, add=xp_t, out=out.get("s"))  # i,f,2g,o
+        s = pre.sigmoid_()  # i_t, f_t, o_t = σ(...), and σ(2 g_pre) in block g
+        i, f, s_g, o = self.split(s, "s", rec)  # (B, H) each
+        g = torch.add(w.minus_one, s_g, alpha=2, out=out.get("g"))  # g_t = tanh(...) = 2s_g − 1
         c = torch.mul(f, c_prev, out=out.get("c")).addcmul_(i, g)  # c_t = f_t ⊙ c_prev + i_t ⊙ g_t
         c_out = c if not self.layer_norm else layer_norm(c, H, self.ln_gain_c, self.ln_bias_c)
-        s_c = torch.sigmoid(c_out + c_out, out=out.get("tanh_c"))  # σ(2 c_t); tanh = 2σ(2·) − 1
-        tanh_c = torch.add(self.minus_one, s_c, alpha=2, out=out.get("tanh_c"))  # = tanh(c_t)
+        s_c = torch.add(c_out, c_out, out=out.get("tanh_c")).sigmoid_()  # σ(2 c_t)
+        tanh_c = torch.add(w.minus_one, s_c, alpha=2, out=out.get("tanh_c"))  # = tanh(c_t)
         h = torch.mul(o, tanh_c, out=out.get("h"))  # h_t = o_t ⊙ tanh(c_t)
         return h, (h, c)
 
@@ -110,7 +112,7 @@ class LSTMCell(RecurrentCell):
             prev: the previous state of every step, ``{"h": (T, B, H), "c": (T, B, H)}``.
 
         Returns:
-            (p, p, a (T, B, H), f (T, B, H)), p (T, B, 4H): ``step_backward`` turns p into
+            (p, p, (p, a, f)), p (T, B, 4H), a and f (T, B, H): ``step_backward`` turns p into
             δxp = δhp in place.
         """
         s, g, tanh_c = rec["s"], rec["g"], rec["tanh_c"]
@@ -122,24 +124,26 @@ class LSTMCell(RecurrentCell):
         torch.mul(i, torch.addcmul(torch.ones_like(g), g, g, value=-1), out=p_g)  # i (1 − g²)
         p_o.mul_(tanh_c)
         a = o * torch.addcmul(torch.ones_like(g), tanh_c, tanh_c, value=-1)  # o (1 − tanh² c)
-        return p, p, a, f
+        return p, p, (p, a, f)
 
-    def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
+    def step_backward(self, factors: tuple, dh: Tensor, dstate: State, d_out_prev: Tensor) -> tuple:
         """One step back in time (BPTT, part 2)::
 
             δc_t    = δc_t(from t+1) + δh_t ⊙ a_t
             δpre_t  = p_t ⊙ [δc_t, δc_t, δc_t, δh_t]  (blocks i, f, g, o; = δxp_t = δhp_t, in p_t)
-            δc_prev = δc_t ⊙ f_t       (δh_prev = δpre_t W_hh is added by the loop)
+            δc_prev = δc_t ⊙ f_t
 
         Args:
-            factors: this step's slice of ``backward_factors``.
+            factors: this step's (B, ·) slices of ``backward_factors``.
             dh: (B, H) δh_t. dstate: (δc_t from step t+1,).
+            d_out_prev: (B, H) ∂L/∂out of the step before (zeros before the first).
 
         Returns:
-            (None (no direct path to h_prev), (δc_prev,)).
+            (δh_prev without the recurrent matmul: ∂L/∂out_prev (no other path to h_prev),
+            δhp_t, (δc_prev,)); the loop adds ``δhp_t W_hh`` to δh_prev.
         """
-        p, _, a, f = factors
+        p, a, f = factors
         (dc,) = dstate
         dc = torch.addcmul(dc, dh, a)  # δc_t
-        p.mul_(torch.cat([dc, dc, dc, dh], dim=1))  # (B, 4H) δpre_t
-        return None, (dc * f,)
+        d_pre = p.mul_(torch.cat([dc, dc, dc, dh], dim=1))  # (B, 4H) δpre_t
+        return d_out_prev, d_pre, (dc * f,)

@@ -55,14 +55,14 @@ class Recurrence(nn.Module):
         x = x.contiguous()  # (T, B, F): the projection's matmul is faster on contiguous rows
         if self.fast_backward and self.cell.fast_path_ok and mask is None and trace is None:
             return bptt(self.cell, x, state, self.reverse)  # input projection inside
-        xp = self.cell.input_projection(x)  # (T, B, G*H), all steps in one matmul
         if trace is not None:
             rec: dict[str, Tensor] = {}
             with torch.no_grad():
+                xp = self.cell.input_projection(x)  # (T, B, G*H), all steps in one matmul
                 out, state = scan(self.cell, xp, state, self.reverse, mask, rec)
             trace.update(self.cell.gate_values(rec))
             return out, state
-        return scan(self.cell, xp, state, self.reverse, mask)
+        return scan(self.cell, self.cell.input_projection(x), state, self.reverse, mask)
 
     def extra_repr(self) -> str:
         return f"reverse={self.reverse}, recurrent_dropout={self.recurrent_dropout}"

@@ -5,7 +5,7 @@ from __future__ import annotations
 import torch
 from torch import Tensor, nn
 
-from gatework.cells.base import RecurrentCell, State
+from gatework.cells.base import RecurrentCell, State, StepWeights
 
 NONLINEARITIES = ("tanh", "relu")
 
@@ -17,7 +17,8 @@ class SimpleRNNCell(RecurrentCell):
 
     (``nonlinearity="relu"`` uses max(0, ·) instead of tanh). There are no gates: the whole
     state is rewritten every step, which is why long memories fade (vanishing gradients).
-    ``step`` evaluates tanh as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several sigmoids).
+    ``step`` evaluates tanh as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several sigmoids):
+    with tanh, both projections are doubled (``tanh_gates``), so the step sums 2a.
 
     Parameter count: textbooks write one bias, ``h_t = tanh(W x_t + U h_prev + b)``, giving
     F·H + H·H + H parameters (24 for F=4, H=3). torch.nn (following cuDNN) keeps two bias
@@ -39,6 +40,7 @@ class SimpleRNNCell(RecurrentCell):
     """
 
     gates = ("h",)
+    xp_record = "h"  # h_t is computed over xp_t's buffer, in place
     torch_cell = nn.RNNCell
 
     def __init__(
@@ -52,48 +54,53 @@ class SimpleRNNCell(RecurrentCell):
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
         self.nonlinearity = nonlinearity
+        self.tanh_gates = ("h",) if nonlinearity == "tanh" else ()
         super().__init__(input_size, hidden_size, bias, layer_norm)
 
     def step(
         self,
         xp_t: Tensor,
         state: State,
+        w: StepWeights,
         mask: Tensor | None = None,
         rec: dict[str, Tensor] | None = None,
     ) -> tuple[Tensor, State]:
-        """``h_t = tanh(xp_t + W_hh h_prev)`` with ``xp_t = W_ih x_t + b_ih + b_hh`` (B, H).
+        """``h_t = tanh(xp_t + W_hh h_prev)`` with ``xp_t = W_ih x_t + b_ih + b_hh`` (B, H)
+        (doubled, for tanh).
 
         Args and returns as ``LSTMCell.step``; ``state`` is ``(h_prev,)``.
         """
         out = {} if rec is None else rec  # where to write h_t (None: a new tensor)
-        if self.nonlinearity == "tanh":  # 2 pre (B, H), the factor 2 inside the matmul
-            pre2 = self.hidden_projection(state[0], mask, add=xp_t, out=out.get("h"), scale=2.0)
-            s = torch.sigmoid(pre2, out=out.get("h"))  # σ(2 pre)
-            h = torch.add(self.minus_one, s, alpha=2, out=out.get("h"))  # h_t = tanh(...) = 2s − 1
+        pre = self.hidden_projection(state[0], w, mask, add=xp_t, out=out.get("h"))  # (B, H)
+        if self.nonlinearity == "tanh":  # pre = 2 (W_ih x_t + b_ih + W_hh h_prev + b_hh)
+            s = pre.sigmoid_()  # σ(2 ·)
+            h = torch.add(w.minus_one, s, alpha=2, out=out.get("h"))  # h_t = tanh(...) = 2s − 1
         else:
-            pre = self.hidden_projection(state[0], mask, add=xp_t, out=out.get("h"))  # (B, H)
             h = torch.clamp(pre, min=0, out=out.get("h"))  # h_t = max(0, ...)
         return h, (h,)  # nothing to record besides h_t
 
     def backward_factors(self, rec: dict[str, Tensor], prev: dict[str, Tensor]) -> tuple:
         """Local derivative of every step, (T, B, H): ``d_t = ∂h_t/∂pre_t``, which is
-        ``1 − h_t²`` for tanh and ``[h_t > 0]`` for relu."""
+        ``1 − h_t²`` for tanh and ``[h_t > 0]`` for relu.
+
+        Returns:
+            (d, d, (d,)): ``step_backward`` turns d into δxp = δhp in place.
+        """
         h = rec["h"]
         if self.nonlinearity == "tanh":  # 1 − h², one pass, no h² temporary
             d = torch.addcmul(h.new_ones(()), h, h, value=-1)
         else:
             d = (h > 0).to(h.dtype)
-        return d, d  # turned into δxp = δhp in place by step_backward
+        return d, d, (d,)
 
-    def step_backward(self, factors: tuple, dh: Tensor, dstate: State) -> tuple:
-        """``δpre_t = δh_t ⊙ d_t`` (= δxp_t = δhp_t, in place in d_t); the loop adds
-        ``δh_prev = δpre_t W_hh``.
+    def step_backward(self, factors: tuple, dh: Tensor, dstate: State, d_out_prev: Tensor) -> tuple:
+        """``δpre_t = δh_t ⊙ d_t`` (= δxp_t = δhp_t, in place in d_t).
 
         Returns:
-            (None, ()): no other path to the previous state.
+            (∂L/∂out_prev (no other path to h_prev), δpre_t, ()); the loop adds
+            ``δpre_t W_hh`` to δh_prev.
         """
-        factors[0].mul_(dh)
-        return None, ()
+        return d_out_prev, factors[0].mul_(dh), ()
 
     def _torch_kwargs(self) -> dict:
         return {"nonlinearity": self.nonlinearity}
