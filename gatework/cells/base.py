@@ -92,6 +92,7 @@ class RecurrentCell(nn.Module):
     fold_hidden_bias: ClassVar[bool] = True  # b_hh may join b_ih in the hoisted projection
     tanh_gates: ClassVar[tuple[str, ...]] = ()  # gates whose pre-activation feeds a tanh
     xp_record: ClassVar[str | None] = None  # recorded buffer the step computes in place over xp
+    needs_previous: ClassVar[tuple[str, ...]] = ()  # previous states backward_factors reads
     # blocks of "xp" and of recorded buffers the step reads: buffer -> {block: width/H}, in order
     blocks: ClassVar[dict[str, dict[str, int]]] = {}
     torch_cell: ClassVar[type[nn.Module]]
@@ -137,20 +138,25 @@ class RecurrentCell(nn.Module):
         """LN per gate: v (..., g*H) -> (..., g*H), each H block normalised, then scaled."""
         return layer_norm(v, self.hidden_size, gain)
 
-    def input_projection(self, x: Tensor) -> Tensor:
+    def input_projection(self, x: Tensor, out: Tensor | None = None) -> Tensor:
         """``scale ⊙ (W_ih x + b_ih (+ b_hh))`` (b_hh when the cell folds it in), for any leading
         shape; ``scale`` is ``gate_scale`` (2 on the rows that feed a tanh).
 
         Shape:
-            x: (..., F) -> (..., G*H)
+            x: (..., F) -> (..., G*H), written into ``out`` (no autograd) when given.
         """
         b, scale = self.bias_ih, self.gate_scale[:, None]  # (G*H, 1)
         if b is not None and self.fold_hidden_bias:
             b = b + self.bias_hh
-        if not self.layer_norm:
-            return F.linear(x, self.weight_ih * scale, None if b is None else b * scale[:, 0])
-        xp = self._norm(F.linear(x, self.weight_ih), self.ln_gain_ih)
-        return (xp if b is None else xp + b) * scale[:, 0]
+        if self.layer_norm:
+            xp = self._norm(F.linear(x, self.weight_ih), self.ln_gain_ih)
+            return torch.mul(xp if b is None else xp + b, scale[:, 0], out=out)
+        w, b = self.weight_ih * scale, None if b is None else b * scale[:, 0]
+        if out is None:
+            return F.linear(x, w, b)
+        x2, out2 = x.flatten(0, -2), out.view(-1, out.shape[-1])  # (N, F), (N, G*H)
+        (torch.mm(x2, w.t(), out=out2) if b is None else torch.addmm(b, x2, w.t(), out=out2))
+        return out
 
     def step_weights(self) -> StepWeights:
         """The recurrent weights as every step of a sequence reads them (see ``StepWeights``)."""
@@ -207,10 +213,9 @@ class RecurrentCell(nn.Module):
     def split(self, t: Tensor, name: str, rec: dict[str, Tensor] | None) -> tuple[Tensor, ...]:
         """A step's tensor ``t`` (B, ·), called ``name``, cut into ``blocks[name]``: the loop's
         views when recording (made once per sequence, see ``loop.record_views``), else slices."""
-        parts = self.blocks[name]
         if rec is not None:
-            return tuple(rec[p] for p in parts)
-        return t.split([k * self.hidden_size for k in parts.values()], -1)
+            return rec["blocks:" + name]
+        return t.split([k * self.hidden_size for k in self.blocks[name].values()], -1)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
         """Named gate activations and states from recorded values, (..., H) each."""

@@ -36,9 +36,7 @@ from torch import Tensor
 from torch.autograd.function import once_differentiable
 
 from gatework.cells.base import RecurrentCell, State
-from gatework.cells.loop import scan
-
-CHUNK_BYTES = 1 << 20  # the backward's per-chunk (k, B, G*H) buffers: about one core's L2 cache
+from gatework.cells.loop import scan, time_chunks
 
 
 def _previous(seq: Tensor, first: Tensor, reverse: bool) -> Tensor:
@@ -74,22 +72,12 @@ def _with_previous(x: Tensor | None, h: Tensor, h_first: Tensor, reverse: bool) 
     return buf.flatten(0, 1)
 
 
-def _chunks(T: int, step_bytes: int, reverse: bool) -> list[range]:
-    """The time steps in backward order (the forward order reversed), cut into chunks whose
-    (k, B, G*H) buffers of ``step_bytes`` per step stay in the cache (``CHUNK_BYTES``)."""
-    k = max(1, CHUNK_BYTES // step_bytes)
-    starts = range(0, T, k)
-    if reverse:
-        return [range(a, min(a + k, T)) for a in starts]
-    return [range(min(a + k, T) - 1, a - 1, -1) for a in reversed(starts)]
-
-
 class _BPTT(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cell, reverse, x, weight_ih, bias_ih, weight_hh, bias_hh, *state0):
-        xp = cell.input_projection(x)  # (T, B, G*H), all steps in one matmul
+        xp = x.new_empty(*x.shape[:2], weight_ih.shape[0])  # (T, B, G*H), filled by scan
         rec: dict[str, Tensor] = {}
-        out, state = scan(cell, xp, state0, reverse, None, rec)  # (T, B, H)
+        out, state = scan(cell, xp, state0, reverse, None, rec, x)  # (T, B, H)
         ctx.cell, ctx.reverse, ctx.names = cell, reverse, list(rec)
         ctx.save_for_backward(x, weight_ih, weight_hh, *rec.values(), *state0)
         return (out, *(s.clone() for s in state))  # the final state, apart from the buffers
@@ -112,12 +100,12 @@ class _BPTT(torch.autograd.Function):
         )
         d_x = x.new_empty(T, B, F)
         dh, d_rest = d_state_n[0] + d_outs[0 if reverse else -1], tuple(d_state_n[1:])
-        for steps in _chunks(T, B * GH * x.element_size(), reverse):
+        for steps in time_chunks(T, B * GH * x.element_size(), not reverse):
             lo = min(steps[0], steps[-1])
             sl = slice(lo, lo + len(steps))
             rec_k = {k: v[sl] for k, v in rec.items()}  # (k, B, ·) each
             first = {k: _before(rec[k], s0, sl, reverse) for k, s0 in state0.items()}
-            prev = {k: _previous(rec_k[k], first[k], reverse) for k in state0}
+            prev = {k: _previous(rec_k[k], first[k], reverse) for k in cell.needs_previous}
             # the first two, (k, B, G*H), become δxp and δhp in place, step by step
             d_xp, d_hp, local = cell.backward_factors(rec_k, prev)
             factors = list(zip(*(f.unbind(0) for f in local), strict=True))  # k x (B, ·) tuples

@@ -43,7 +43,11 @@ class GRUCell(RecurrentCell):
 
     gates = ("r", "z", "n")
     tanh_gates = ("n",)
-    recorded = {"rz_hn": 3, "n": 1}  # [r_t, z_t, 2(W_hn h_prev + b_hn)] and n_t, per step
+    recorded = {
+        "rz_hn": 3,
+        "n": 1,
+        "h_n": 1,
+    }  # [r_t, z_t, 2(W_hn h_prev + b_hn)], n_t, h_prev − n_t
     fold_hidden_bias = False  # b_hn sits inside the reset product
     blocks = {"xp": {"x_rz": 2, "x_n": 1}, "rz_hn": {"rz": 2, "hn": 1}, "rz": {"r": 1, "z": 1}}
     torch_cell = nn.GRUCell
@@ -100,7 +104,8 @@ class GRUCell(RecurrentCell):
             a2 = torch.add(x_n, hn, out=out.get("n"))  # 2(x_n + W_hn (r_t ⊙ h_prev) + b_hn)
         s_n = a2.sigmoid_()  # σ(2a)
         n = torch.add(w.minus_one, s_n, alpha=2, out=out.get("n"))  # n_t = tanh(a) = 2σ(2a)−1
-        h = torch.addcmul(n, z, h_prev - n, out=out.get("h"))  # h_t = (1−z_t) ⊙ n_t + z_t ⊙ h_prev
+        h_n = torch.sub(h_prev, n, out=out.get("h_n"))  # h_prev − n_t
+        h = torch.addcmul(n, z, h_n, out=out.get("h"))  # h_t = (1−z_t) ⊙ n_t + z_t ⊙ h_prev
         return h, (h,)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
@@ -121,12 +126,12 @@ class GRUCell(RecurrentCell):
             ``step_backward`` makes q_x δxp and q_h δhp, in place.
         """
         r, z, hn2 = rec["rz_hn"].chunk(3, -1)  # (T, B, H) each; hn2 = 2 (W_hn h_prev + b_hn)
-        n = rec["n"]
+        n, h_n = rec["n"], rec["h_n"]  # h_n = h_prev − n_t
         q_x = n.new_empty(*n.shape[:-1], 3 * self.hidden_size)  # (T, B, 3H)
         q_r, q_z, q_n = q_x.chunk(3, -1)
-        one = n.new_ones(())  # written in place below: few (T, B, H) temporaries
-        torch.addcmul(one, n, n, value=-1, out=q_n).mul_(1 - z)  # (1 − n²)(1 − z)
-        torch.sub(prev["h"], n, out=q_z).mul_(z).mul_(1 - z)  # (h_prev − n) z (1 − z)
+        one_z = torch.rsub(z, 1)  # 1 − z; the rest is written in place: few passes over memory
+        torch.mul(h_n, z, out=q_z).mul_(one_z)  # (h_prev − n) z (1 − z)
+        torch.addcmul(n.new_ones(()), n, n, value=-1, out=q_n).mul_(one_z)  # (1 − n²)(1 − z)
         torch.mul(q_n, hn2, out=q_r).mul_(r).mul_(torch.rsub(r, 0.5, alpha=0.5))  # q_n hn r (1 − r)
         q_h = q_x.clone()
         q_h[..., 2 * self.hidden_size :].mul_(r)

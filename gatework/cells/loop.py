@@ -7,6 +7,20 @@ from torch import Tensor
 
 from gatework.cells.base import RecurrentCell, State
 
+CHUNK_BYTES = 1 << 20  # (k, B, G*H) buffers of a chunk of steps: about one core's L2 cache
+
+
+def time_chunks(T: int, step_bytes: int, descending: bool) -> list[range]:
+    """Steps 0..T−1 in walking order (``descending``: from T−1 down), cut into chunks of k
+    steps whose buffers of ``step_bytes`` per step fit in ``CHUNK_BYTES``: work that makes
+    several passes over a chunk (project it, then step through it; or take its local
+    derivatives, then step back through it) then reads it from the cache, not from memory."""
+    k = max(1, CHUNK_BYTES // step_bytes)
+    starts = range(0, T, k)
+    if not descending:
+        return [range(a, min(a + k, T)) for a in starts]
+    return [range(min(a + k, T) - 1, a - 1, -1) for a in reversed(starts)]
+
 
 def record_views(cell: RecurrentCell, xp: Tensor, rec: dict[str, Tensor]) -> list[dict]:
     """Allocate the recording buffers and cut them into every step's named views.
@@ -17,15 +31,19 @@ def record_views(cell: RecurrentCell, xp: Tensor, rec: dict[str, Tensor]) -> lis
     spends time slicing.
 
     Returns:
-        T dicts (time order) of (B, ·) views: ``"xp"``, every buffer and every block.
+        T dicts (time order) of (B, ·) views: ``"xp"`` (unless it is recorded under another
+        name), every buffer and every block, and under ``"blocks:" + name`` the tuple of the
+        blocks of ``name`` (what ``RecurrentCell.split`` returns).
     """
     T, B, H = *xp.shape[:2], cell.hidden_size
     for name, width in {**cell.recorded, "h": 1}.items():
         rec[name] = xp if name == cell.xp_record else xp.new_empty(T, B, width * H)
-    full = {"xp": xp, **rec}  # (T, B, ·) each
+    full = {"xp": xp, **rec} if cell.xp_record is None else dict(rec)  # (T, B, ·) each
     for name, parts in cell.blocks.items():
         full.update(zip(parts, full[name].split([k * H for k in parts.values()], -1), strict=True))
     per_name = {k: v.unbind(0) for k, v in full.items()}  # T x (B, ·) per name
+    for name, parts in cell.blocks.items():  # T x (tuple of the (B, ·) blocks of name)
+        per_name["blocks:" + name] = list(zip(*(per_name[p] for p in parts), strict=True))
     return [dict(zip(per_name, step, strict=True)) for step in zip(*per_name.values(), strict=True)]
 
 
@@ -36,6 +54,7 @@ def scan(
     reverse: bool = False,
     mask: Tensor | None = None,
     rec: dict[str, Tensor] | None = None,
+    x: Tensor | None = None,
 ) -> tuple[Tensor, State]:
     """Apply ``cell.step`` at every time step: the only forward sequence loop of the package.
 
@@ -49,14 +68,17 @@ def scan(
             per name of ``cell.recorded`` and ``"h"``: out (for the hand-written backward and
             for tracing). The buffers are allocated once; each step writes into its views, and
             the steps run in inference mode (no autograd bookkeeping on any op).
+        x: None, or (recording only) the (T, B, F) inputs: then ``xp`` is an empty buffer that
+            the loop fills with ``cell.input_projection`` chunk by chunk (``time_chunks``), each
+            just before its steps read it, still in the cache.
 
     Returns:
         out (T, B, H) hidden states in time order, and the state after the last step.
     """
-    T = xp.shape[0]
-    steps = range(T - 1, -1, -1) if reverse else range(T)
+    T, B, GH = xp.shape
     w = cell.step_weights()  # read by every step; prepared once
     if rec is None:
+        steps = range(T - 1, -1, -1) if reverse else range(T)
         xps = xp.unbind(0)  # T x (B, G*H)
         hs: list[Tensor] = [xp] * T
         for t in steps:
@@ -64,7 +86,12 @@ def scan(
         return torch.stack(hs), state  # (T, B, H)
     views = record_views(cell, xp, rec)
     xp_name = cell.xp_record or "xp"  # the step's input, computed over in place when recorded
+    chunks = time_chunks(T, B * GH * xp.element_size(), reverse) if x is not None else []
     with torch.inference_mode():  # views and states are ordinary tensors, written in place
-        for t in steps:
-            _, state = cell.step(views[t][xp_name], state, w, mask, views[t])
+        for steps in chunks or [range(T - 1, -1, -1) if reverse else range(T)]:
+            if x is not None:
+                lo = min(steps[0], steps[-1])
+                cell.input_projection(x[lo : lo + len(steps)], out=xp[lo : lo + len(steps)])
+            for t in steps:
+                _, state = cell.step(views[t][xp_name], state, w, mask, views[t])
     return rec["h"], state

@@ -48,6 +48,7 @@ class LSTMCell(RecurrentCell):
     tanh_gates = ("g",)
     state_names = ("h", "c")
     recorded = {"s": 4, "g": 1, "c": 1, "tanh_c": 1}
+    needs_previous = ("c",)  # c_prev, for ∂c_t/∂f_pre
     xp_record = "s"  # the pre-activations are summed into xp's buffer, then squashed there
     blocks = {"s": {"i": 1, "f": 1, "s_g": 1, "o": 1}}
     torch_cell = nn.LSTMCell
@@ -109,7 +110,7 @@ class LSTMCell(RecurrentCell):
 
         Args:
             rec: the recorded values of all steps, stacked in time order (T, B, ·).
-            prev: the previous state of every step, ``{"h": (T, B, H), "c": (T, B, H)}``.
+            prev: the previous state of every step, ``{"c": (T, B, H)}`` (``needs_previous``).
 
         Returns:
             (p, p, (p, a, f)), p (T, B, 4H), a and f (T, B, H): ``step_backward`` turns p into
@@ -121,9 +122,10 @@ class LSTMCell(RecurrentCell):
         p_i, p_f, p_g, p_o = p.chunk(4, -1)
         p_i.mul_(g)
         p_f.mul_(prev["c"])
-        torch.mul(i, torch.addcmul(torch.ones_like(g), g, g, value=-1), out=p_g)  # i (1 − g²)
+        one = g.new_ones(())
+        torch.mul(i, torch.addcmul(one, g, g, value=-1), out=p_g)  # i (1 − g²)
         p_o.mul_(tanh_c)
-        a = o * torch.addcmul(torch.ones_like(g), tanh_c, tanh_c, value=-1)  # o (1 − tanh² c)
+        a = torch.addcmul(one, tanh_c, tanh_c, value=-1).mul_(o)  # o (1 − tanh² c)
         return p, p, (p, a, f)
 
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State, d_out_prev: Tensor) -> tuple:

@@ -3,7 +3,7 @@
 import pytest
 import torch
 
-import gatework.cells.bptt as bptt_module
+import gatework.cells.loop as loop
 from gatework.cells import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, trace_gates
 from gatework.cells.bptt import bptt
 from gatework.cells.loop import scan
@@ -146,7 +146,7 @@ def test_handwritten_backward_gradcheck(cell_cls, reverse, chunk_steps, monkeypa
     cell = cell_cls(2, 3).double()
     T, B = 4, 2
     if chunk_steps is not None:  # the backward walks time in chunks of this many steps
-        monkeypatch.setattr(bptt_module, "CHUNK_BYTES", chunk_steps * B * 3 * len(cell.gates) * 8)
+        monkeypatch.setattr(loop, "CHUNK_BYTES", chunk_steps * B * 3 * len(cell.gates) * 8)
     x = torch.randn(T, B, 2, dtype=torch.float64, requires_grad=True)
     state = tuple(
         torch.randn(B, 3, dtype=torch.float64, requires_grad=True) for _ in cell.state_names
