@@ -153,8 +153,10 @@ def bptt(
     Returns:
         out (T, B, H) and the final state, as ``scan`` returns them.
     """
-    if not torch.is_grad_enabled():  # inference: nothing to record
-        return scan(cell, cell.input_projection(x), state, reverse)
+    if not torch.is_grad_enabled():  # inference: the recording loop, its buffers then dropped
+        xp = x.new_empty(*x.shape[:2], cell.weight_ih.shape[0])  # (T, B, G*H), filled by scan
+        out, final = scan(cell, xp, state, reverse, None, {}, x)
+        return out, tuple(s.clone() for s in final)  # not views into the buffers
     params = (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh)
     out, *final = _BPTT.apply(cell, reverse, x, *params, *state)
     return out, tuple(final)
