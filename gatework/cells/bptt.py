@@ -55,21 +55,22 @@ def _before(seq: Tensor, s0: Tensor, steps: slice, reverse: bool) -> Tensor:
     return seq[steps.start - 1] if steps.start > 0 else s0
 
 
-def _with_previous(x: Tensor | None, h: Tensor, h_first: Tensor, reverse: bool) -> Tensor:
-    """``[x_t, h_prev,t, 1]`` of steps (k, B, ·), flattened to (k*B, F+H+1) (without x_t when x
-    is None): the right factor of a weight-gradient matmul, written into one buffer."""
-    k, B, H = h.shape
-    F = 0 if x is None else x.shape[-1]
-    buf = h.new_empty(k, B, F + H + 1)  # (k, B, F+H+1)
-    if x is not None:
-        buf[..., :F] = x
-    h_prev = buf[..., F : F + H]  # (k, B, H), filled as _previous returns it
-    if reverse:
-        h_prev[:-1], h_prev[-1] = h[1:], h_first
-    else:
-        h_prev[1:], h_prev[0] = h[:-1], h_first
-    buf[..., -1] = 1
-    return buf.flatten(0, 1)
+def _add_hidden_gradient(
+    acc: Tensor, d_hp: Tensor, h: Tensor, h0: Tensor, steps: slice, reverse: bool
+) -> None:
+    """``acc += Σ_t h_prev,tᵀ δhp_t`` over ``steps``, (H, G*H), reading h_prev straight from
+    the recorded h (T, B, H) without copying it: h_prev,t = h[t−1] (h[t+1] in reverse), and
+    h0 for the first step of the walk. d_hp: (k, B, G*H) of those steps."""
+    lo, hi, k = steps.start, steps.stop, len(d_hp)
+    starts = (not reverse and lo == 0) or (reverse and hi == len(h))  # the walk's first step
+    if reverse:  # steps lo..hi−1 follow h[lo+1..hi]; the last one of the sequence follows h0
+        from_h, d_from_h, d_first = h[lo + 1 : hi + 1], d_hp[: k - starts], d_hp[-1]
+    else:  # steps lo..hi−1 follow h[lo−1..hi−2]; step 0 follows h0
+        from_h, d_from_h, d_first = h[max(lo - 1, 0) : hi - 1], d_hp[starts:], d_hp[0]
+    if len(from_h):
+        acc.addmm_(from_h.flatten(0, 1).t(), d_from_h.flatten(0, 1))
+    if starts:
+        acc.addmm_(h0.t(), d_first)
 
 
 class _BPTT(torch.autograd.Function):
@@ -93,19 +94,21 @@ class _BPTT(torch.autograd.Function):
         # ∂L/∂out of the step before each step, zeros before the first: T x (B, H)
         d_outs, zero = list(d_out.unbind(0)), torch.zeros_like(d_out[0])
         d_out_prev = d_outs[1:] + [zero] if reverse else [zero] + d_outs[:-1]
-        shared = cell.fold_hidden_bias  # δxp = δhp: one weight-gradient matmul for all weights
-        # Σ_t δ_tᵀ [x_t, h_prev, 1] (or [x_t, 1] and [h_prev, 1]), accumulated chunk by chunk
-        sums = (
-            [x.new_zeros(F + H + 1, GH)] if shared else [x.new_zeros(n, GH) for n in (F + 1, H + 1)]
-        )
+        shared = cell.fold_hidden_bias  # δxp = δhp (b_hh folded into xp)
+        # the weight-gradient sums Σ_t x_tᵀ δxp_t, Σ_t h_prev,tᵀ δhp_t, Σ_t δxp_t, Σ_t δhp_t,
+        # accumulated chunk by chunk: (F, G*H), (H, G*H), (G*H,), (G*H,)
+        d_wi, d_wh, d_bi = x.new_zeros(F, GH), x.new_zeros(H, GH), x.new_zeros(GH)
+        d_bh = d_bi if shared else x.new_zeros(GH)
         d_x = x.new_empty(T, B, F)
         dh, d_rest = d_state_n[0] + d_outs[0 if reverse else -1], tuple(d_state_n[1:])
         for steps in time_chunks(T, B * GH * x.element_size(), not reverse):
             lo = min(steps[0], steps[-1])
             sl = slice(lo, lo + len(steps))
             rec_k = {k: v[sl] for k, v in rec.items()}  # (k, B, ·) each
-            first = {k: _before(rec[k], s0, sl, reverse) for k, s0 in state0.items()}
-            prev = {k: _previous(rec_k[k], first[k], reverse) for k in cell.needs_previous}
+            prev = {  # the previous states the cell's derivatives read, (k, B, H) each
+                k: _previous(rec_k[k], _before(rec[k], state0[k], sl, reverse), reverse)
+                for k in cell.needs_previous
+            }
             # the first two, (k, B, G*H), become δxp and δhp in place, step by step
             d_xp, d_hp, local = cell.backward_factors(rec_k, prev)
             factors = list(zip(*(f.unbind(0) for f in local), strict=True))  # k x (B, ·) tuples
@@ -118,24 +121,16 @@ class _BPTT(torch.autograd.Function):
             # this chunk's share of δx and of the weight-gradient sums (long shared axis k·B)
             d_xp2 = d_xp.flatten(0, 1)  # (k*B, G*H)
             d_x[sl] = (weight_ih.t() @ d_xp2.t()).t().view(-1, B, F)  # δxp_t W_ih
-            if shared:
-                inputs = _with_previous(x[sl], rec_k["h"], first["h"], reverse)
-                sums[0].addmm_(inputs.t(), d_xp2)
-            else:
-                x1 = torch.cat([x[sl], x.new_ones(len(steps), B, 1)], -1).flatten(0, 1)
-                sums[0].addmm_(x1.t(), d_xp2)
-                h1 = _with_previous(None, rec_k["h"], first["h"], reverse)
-                sums[1].addmm_(h1.t(), d_hp.flatten(0, 1))
+            d_wi.addmm_(x[sl].flatten(0, 1).t(), d_xp2)
+            d_bi.add_(d_xp2.sum(0))
+            _add_hidden_gradient(d_wh, d_hp, rec["h"], state0["h"], sl, reverse)
+            if not shared:
+                d_bh.add_(d_hp.flatten(0, 1).sum(0))
         dh, d_rest = dh.clone(), tuple(d.clone() for d in d_rest)  # out of inference mode
 
-        if shared:  # [δW_ih, δW_hh, δb] = Σ_t δpre_tᵀ [x_t, h_prev, 1]
-            d_weight_ih, d_weight_hh, d_bi = sums[0].t().split([F, H, 1], 1)
-            d_bh = d_bi
-        else:
-            d_weight_ih, d_bi = sums[0].t().split([F, 1], 1)
-            d_weight_hh, d_bh = sums[1].t().split([H, 1], 1)
-        d_bias_ih = d_bi.squeeze(1) if ctx.needs_input_grad[4] else None  # (G*H,)
-        d_bias_hh = d_bh.squeeze(1) if ctx.needs_input_grad[6] else None  # b_hh: in xp or hp
+        d_weight_ih, d_weight_hh = d_wi.t(), d_wh.t()  # (G*H, F), (G*H, H)
+        d_bias_ih = d_bi if ctx.needs_input_grad[4] else None  # (G*H,)
+        d_bias_hh = d_bh if ctx.needs_input_grad[6] else None  # b_hh sits in xp or in hp
         return (None, None, d_x, d_weight_ih, d_bias_ih, d_weight_hh, d_bias_hh, dh, *d_rest)
 
 
