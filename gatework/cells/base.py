@@ -14,8 +14,9 @@ signature of the torch.nn cell of the same name.
 tanh is evaluated as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several sigmoids), so the
 pre-activation rows that feed a tanh are doubled: ``gate_scale`` (G*H,) is 2 there and 1
 elsewhere, and both projections return ``scale ⊙ (W x + b)``, which costs nothing per step (the
-weights are scaled once per sequence). Derivatives are taken with respect to the unscaled
-pre-activations, so the backward uses the weights as they are.
+weights are scaled once per sequence; a cell whose step doubles its recurrent term for free, as
+the GRU's ``addcmul(..., value=2)``, sets ``scale_hidden = False``). Derivatives are taken with
+respect to the unscaled pre-activations, so the backward uses the weights as they are.
 
 ``rec`` is None in the normal forward. Otherwise (only without autograd) it is a dict of (B, ·)
 views into (T, B, ·) buffers the time loop allocated once (see ``record_views``): the step
@@ -43,11 +44,11 @@ class StepWeights(NamedTuple):
     """What every step of one sequence reads, prepared once (``RecurrentCell.step_weights``).
 
     Attributes:
-        w_t: (H, G*H) ``(gate_scale ⊙ W_hh)ᵀ``, contiguous: the right factor of ``h_prev @ w_t``
+        w_t: (H, G*H) ``(scale ⊙ W_hh)ᵀ``, contiguous: the right factor of ``h_prev @ w_t``
             (with layer norm: unscaled ``W_hhᵀ``; the scale follows the normalisation).
-        b: (G*H,) ``gate_scale ⊙ b_hh`` (with layer norm: unscaled) when the step adds it, or
-            None (folded into xp).
-        scale: (G*H,) ``gate_scale``.
+        b: (G*H,) ``scale ⊙ b_hh`` (with layer norm: unscaled) when the step adds it, or None
+            (folded into xp).
+        scale: (G*H,) ``gate_scale``, or ones where ``scale_hidden`` is False.
         minus_one: −1 as a 0-dim tensor: ``tanh(a) = 2σ(2a) + (−1)`` in one op (a Python
             scalar there costs a conversion per call).
     """
@@ -93,6 +94,7 @@ class RecurrentCell(nn.Module):
     tanh_gates: ClassVar[tuple[str, ...]] = ()  # gates whose pre-activation feeds a tanh
     xp_record: ClassVar[str | None] = None  # recorded buffer the step computes in place over xp
     needs_previous: ClassVar[tuple[str, ...]] = ()  # previous states backward_factors reads
+    scale_hidden: ClassVar[bool] = True  # gate_scale applies to the recurrent projection too
     # blocks of "xp" and of recorded buffers the step reads: buffer -> {block: width/H}, in order
     blocks: ClassVar[dict[str, dict[str, int]]] = {}
     torch_cell: ClassVar[type[nn.Module]]
@@ -161,6 +163,7 @@ class RecurrentCell(nn.Module):
     def step_weights(self) -> StepWeights:
         """The recurrent weights as every step of a sequence reads them (see ``StepWeights``)."""
         scale, w, b = self.gate_scale, self.weight_hh, self.bias_hh
+        scale = scale if self.scale_hidden else torch.ones_like(scale)
         if not self.layer_norm:  # LN is scale-invariant: there the scale follows the normalisation
             w, b = w * scale[:, None], None if b is None else b * scale
         b = None if self.fold_hidden_bias else b

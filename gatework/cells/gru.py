@@ -28,7 +28,8 @@ class GRUCell(RecurrentCell):
     matmul: a second matmul per step, different numbers for the same weights, and no torch.nn
     equivalent. ``layer_norm=True`` normalises every ``W x`` and ``W h`` product before its bias
     (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``. ``step``: tanh = 2σ(2a) − 1,
-    the n rows of both projections doubled (``tanh_gates``), so it computes 2a.
+    the n rows of the input projection doubled (``tanh_gates``) and the recurrent term doubled
+    inside the op that adds it, so it computes 2a.
 
     Args:
         input_size: F, features of x_t.
@@ -43,12 +44,10 @@ class GRUCell(RecurrentCell):
 
     gates = ("r", "z", "n")
     tanh_gates = ("n",)
-    recorded = {
-        "rz_hn": 3,
-        "n": 1,
-        "h_n": 1,
-    }  # [r_t, z_t, 2(W_hn h_prev + b_hn)], n_t, h_prev − n_t
+    # per step: [r_t, z_t, W_hn h_prev + b_hn], n_t and h_prev − n_t
+    recorded = {"rz_hn": 3, "n": 1, "h_n": 1}
     fold_hidden_bias = False  # b_hn sits inside the reset product
+    scale_hidden = False  # hn is doubled where the step adds it (value=2, alpha=2), not in W_hh
     blocks = {"xp": {"x_rz": 2, "x_n": 1}, "rz_hn": {"rz": 2, "hn": 1}, "rz": {"r": 1, "z": 1}}
     torch_cell = nn.GRUCell
 
@@ -93,15 +92,15 @@ class GRUCell(RecurrentCell):
         x_rz, x_n = self.split(xp_t, "xp", rec)  # W_i* x_t + b_i*: (B, 2H) r,z; (B, H) n (×2)
         if self.reset_after:
             hp = self.hidden_projection(h_prev, w, mask, out=out.get("rz_hn"))  # W_h* h + b_h*
-            hp_rz, hn = self.split(hp, "rz_hn", rec)  # (B, 2H) r,z; hn = 2(W_hn h_prev + b_hn)
+            hp_rz, hn = self.split(hp, "rz_hn", rec)  # (B, 2H) r,z; hn = W_hn h_prev + b_hn
             rz = torch.add(hp_rz, x_rz, out=out.get("rz")).sigmoid_()  # over its pre-activation
             r, z = self.split(rz, "rz", rec)  # r_t, z_t = σ(...)
-            a2 = torch.addcmul(x_n, r, hn, out=out.get("n"))  # 2(x_n + r_t ⊙ (W_hn h + b_hn))
+            a2 = torch.addcmul(x_n, r, hn, value=2, out=out.get("n"))  # 2(x_n + r_t ⊙ hn)
         else:
             rz = self.hidden_projection(h_prev, w, mask, x_rz, slice(0, 2 * H), out.get("rz"))
             r, z = self.split(rz.sigmoid_(), "rz", rec)  # r_t, z_t = σ(...)
             hn = self.hidden_projection(r * h_prev, w, mask, rows=slice(2 * H, None))
-            a2 = torch.add(x_n, hn, out=out.get("n"))  # 2(x_n + W_hn (r_t ⊙ h_prev) + b_hn)
+            a2 = torch.add(x_n, hn, alpha=2, out=out.get("n"))  # 2(x_n + W_hn (r_t ⊙ h) + b_hn)
         s_n = a2.sigmoid_()  # σ(2a)
         n = torch.add(w.minus_one, s_n, alpha=2, out=out.get("n"))  # n_t = tanh(a) = 2σ(2a)−1
         h_n = torch.sub(h_prev, n, out=out.get("h_n"))  # h_prev − n_t
@@ -125,16 +124,19 @@ class GRUCell(RecurrentCell):
             (q_x, q_h, (q_x, q_h, z)), q_x and q_h (T, B, 3H), z (T, B, H):
             ``step_backward`` makes q_x δxp and q_h δhp, in place.
         """
-        r, z, hn2 = rec["rz_hn"].chunk(3, -1)  # (T, B, H) each; hn2 = 2 (W_hn h_prev + b_hn)
+        H = self.hidden_size
+        rz, hn = rec["rz_hn"].split([2 * H, H], -1)  # [r, z] (T, B, 2H); W_hn h_prev + b_hn
+        r, z = rz.chunk(2, -1)  # (T, B, H) each
         n, h_n = rec["n"], rec["h_n"]  # h_n = h_prev − n_t
-        q_x = n.new_empty(*n.shape[:-1], 3 * self.hidden_size)  # (T, B, 3H)
-        q_r, q_z, q_n = q_x.chunk(3, -1)
-        one_z = torch.rsub(z, 1)  # 1 − z; the rest is written in place: few passes over memory
-        torch.mul(h_n, z, out=q_z).mul_(one_z)  # (h_prev − n) z (1 − z)
-        torch.addcmul(n.new_ones(()), n, n, value=-1, out=q_n).mul_(one_z)  # (1 − n²)(1 − z)
-        torch.mul(q_n, hn2, out=q_r).mul_(r).mul_(torch.rsub(r, 0.5, alpha=0.5))  # q_n hn r (1 − r)
+        q_x = n.new_empty(*n.shape[:-1], 3 * H)  # (T, B, 3H), written in place: few passes
+        q_rz, q_n = q_x.split([2 * H, H], -1)
+        q_r, q_z = q_rz.chunk(2, -1)
+        torch.addcmul(rz, rz, rz, value=-1, out=q_rz)  # σ' = [r (1 − r), z (1 − z)]
+        torch.addcmul(n.new_ones(()), n, n, value=-1, out=q_n).mul_(torch.rsub(z, 1))  # q_n
+        q_z.mul_(h_n)  # (h_prev − n) z (1 − z)
+        q_r.mul_(q_n).mul_(hn)  # q_n hn r (1 − r)
         q_h = q_x.clone()
-        q_h[..., 2 * self.hidden_size :].mul_(r)
+        q_h[..., 2 * H :].mul_(r)
         return q_x, q_h, (q_x, q_h, z)
 
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State, d_out_prev: Tensor) -> tuple:
