@@ -207,7 +207,8 @@ class RecurrentCell(nn.Module):
                 return torch.add(add, hp, out=out)
             return hp if out is None else out.copy_(hp)
         if out is not None and out is add:  # the fast path: xp_t's buffer becomes the result
-            return out.addmm_(h_prev, w_t)
+            out.addmm_(h_prev, w_t)
+            return out if b is None else out.add_(b)
         base = add if b is None else (b if add is None else add + b)
         if base is None:
             return torch.mm(h_prev, w_t, out=out)

@@ -101,7 +101,8 @@ class _BPTT(torch.autograd.Function):
         d_bh = d_bi if shared else x.new_zeros(GH)
         d_x = x.new_empty(T, B, F)
         dh, d_rest = d_state_n[0] + d_outs[0 if reverse else -1], tuple(d_state_n[1:])
-        for steps in time_chunks(T, B * GH * x.element_size(), not reverse):
+        on_cpu = x.device.type == "cpu"
+        for steps in time_chunks(T, B * GH * x.element_size(), not reverse, on_cpu):
             lo = min(steps[0], steps[-1])
             sl = slice(lo, lo + len(steps))
             rec_k = {k: v[sl] for k, v in rec.items()}  # (k, B, ·) each
@@ -150,7 +151,7 @@ def bptt(
     """
     if not torch.is_grad_enabled():  # inference: the recording loop, its buffers then dropped
         xp = x.new_empty(*x.shape[:2], cell.weight_ih.shape[0])  # (T, B, G*H), filled by scan
-        out, final = scan(cell, xp, state, reverse, None, {}, x)
+        out, final = scan(cell, xp, state, reverse, None, {}, x, keep=False)
         return out, tuple(s.clone() for s in final)  # not views into the buffers
     params = (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh)
     out, *final = _BPTT.apply(cell, reverse, x, *params, *state)

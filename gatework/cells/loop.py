@@ -10,25 +10,29 @@ from gatework.cells.base import RecurrentCell, State
 CHUNK_BYTES = 1 << 20  # (k, B, G*H) buffers of a chunk of steps: about one core's L2 cache
 
 
-def time_chunks(T: int, step_bytes: int, descending: bool) -> list[range]:
+def time_chunks(T: int, step_bytes: int, descending: bool, on_cpu: bool = True) -> list[range]:
     """Steps 0..T−1 in walking order (``descending``: from T−1 down), cut into chunks of k
     steps whose buffers of ``step_bytes`` per step fit in ``CHUNK_BYTES``: work that makes
     several passes over a chunk (project it, then step through it; or take its local
-    derivatives, then step back through it) then reads it from the cache, not from memory."""
-    k = max(1, CHUNK_BYTES // step_bytes)
+    derivatives, then step back through it) then reads it from the cache, not from memory.
+    Off the CPU, one chunk."""
+    k = max(1, CHUNK_BYTES // step_bytes) if on_cpu else T  # a GPU gains only launches
     starts = range(0, T, k)
     if not descending:
         return [range(a, min(a + k, T)) for a in starts]
     return [range(min(a + k, T) - 1, a - 1, -1) for a in reversed(starts)]
 
 
-def record_views(cell: RecurrentCell, xp: Tensor, rec: dict[str, Tensor]) -> list[dict]:
+def record_views(
+    cell: RecurrentCell, xp: Tensor, rec: dict[str, Tensor], keep: bool = True
+) -> list[dict]:
     """Allocate the recording buffers and cut them into every step's named views.
 
     Fills ``rec`` with one (T, B, width*H) buffer per name of ``cell.recorded`` and ``"h"``
     (``cell.xp_record``'s buffer is ``xp`` itself: the step overwrites its input projection),
     then cuts ``xp`` and the buffers into the blocks ``cell.blocks`` names, so that no step
-    spends time slicing.
+    spends time slicing. With ``keep=False`` (inference) only h_t is kept for every step: the
+    other buffers hold one step, (1, B, width*H), which every step overwrites.
 
     Returns:
         T dicts (time order) of (B, ·) views: ``"xp"`` (unless it is recorded under another
@@ -37,11 +41,12 @@ def record_views(cell: RecurrentCell, xp: Tensor, rec: dict[str, Tensor]) -> lis
     """
     T, B, H = *xp.shape[:2], cell.hidden_size
     for name, width in {**cell.recorded, "h": 1}.items():
-        rec[name] = xp if name == cell.xp_record else xp.new_empty(T, B, width * H)
+        steps = T if keep or name == "h" else 1
+        rec[name] = xp if name == cell.xp_record else xp.new_empty(steps, B, width * H)
     full = {"xp": xp, **rec} if cell.xp_record is None else dict(rec)  # (T, B, ·) each
     for name, parts in cell.blocks.items():
         full.update(zip(parts, full[name].split([k * H for k in parts.values()], -1), strict=True))
-    per_name = {k: v.unbind(0) for k, v in full.items()}  # T x (B, ·) per name
+    per_name = {k: v.unbind(0) * (T // len(v)) for k, v in full.items()}  # T x (B, ·) each
     for name, parts in cell.blocks.items():  # T x (tuple of the (B, ·) blocks of name)
         per_name["blocks:" + name] = list(zip(*(per_name[p] for p in parts), strict=True))
     return [dict(zip(per_name, step, strict=True)) for step in zip(*per_name.values(), strict=True)]
@@ -55,6 +60,7 @@ def scan(
     mask: Tensor | None = None,
     rec: dict[str, Tensor] | None = None,
     x: Tensor | None = None,
+    keep: bool = True,
 ) -> tuple[Tensor, State]:
     """Apply ``cell.step`` at every time step: the only forward sequence loop of the package.
 
@@ -71,6 +77,7 @@ def scan(
         x: None, or (recording only) the (T, B, F) inputs: then ``xp`` is an empty buffer that
             the loop fills with ``cell.input_projection`` chunk by chunk (``time_chunks``), each
             just before its steps read it, still in the cache.
+        keep: with ``rec``: False keeps only h_t of every step (see ``record_views``).
 
     Returns:
         out (T, B, H) hidden states in time order, and the state after the last step.
@@ -84,9 +91,10 @@ def scan(
         for t in steps:
             hs[t], state = cell.step(xps[t], state, w, mask)
         return torch.stack(hs), state  # (T, B, H)
-    views = record_views(cell, xp, rec)
+    views = record_views(cell, xp, rec, keep)
     xp_name = cell.xp_record or "xp"  # the step's input, computed over in place when recorded
-    chunks = time_chunks(T, B * GH * xp.element_size(), reverse) if x is not None else []
+    on_cpu = xp.device.type == "cpu"
+    chunks = time_chunks(T, B * GH * xp.element_size(), reverse, on_cpu) if x is not None else []
     with torch.inference_mode():  # views and states are ordinary tensors, written in place
         for steps in chunks or [range(T - 1, -1, -1) if reverse else range(T)]:
             if x is not None:

@@ -53,9 +53,21 @@ class SimpleRNNCell(RecurrentCell):
     ):
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
-        self.nonlinearity = nonlinearity
-        self.tanh_gates = ("h",) if nonlinearity == "tanh" else ()
+        self._nonlinearity = nonlinearity
+        self.tanh_gates = ("h",) if nonlinearity == "tanh" else ()  # doubles the projections
         super().__init__(input_size, hidden_size, bias, layer_norm)
+
+    @property
+    def nonlinearity(self) -> str:
+        """``"tanh"`` or ``"relu"``, fixed at construction (``gate_scale`` depends on it)."""
+        return self._nonlinearity
+
+    @nonlinearity.setter
+    def nonlinearity(self, value: str) -> None:
+        raise AttributeError(
+            f"nonlinearity is fixed at construction ({self._nonlinearity!r}): build a new "
+            f"cell with nonlinearity={value!r} and copy the weights (load_state_dict)"
+        )
 
     def step(
         self,
@@ -76,7 +88,7 @@ class SimpleRNNCell(RecurrentCell):
             s = pre.sigmoid_()  # σ(2 ·)
             h = torch.add(w.minus_one, s, alpha=2, out=out.get("h"))  # h_t = tanh(...) = 2s − 1
         else:
-            h = torch.clamp(pre, min=0, out=out.get("h"))  # h_t = max(0, ...)
+            h = pre.relu_()  # h_t = max(0, ...)
         return h, (h,)  # nothing to record besides h_t
 
     def backward_factors(self, rec: dict[str, Tensor], prev: dict[str, Tensor]) -> tuple:

@@ -169,3 +169,44 @@ def test_no_grad_inference_matches():
     with torch.no_grad():
         fast = layer(x)[0]
     torch.testing.assert_close(fast, layer(x)[0].detach(), rtol=0, atol=1e-12)
+
+
+@pytest.mark.parametrize("cell_cls", [SimpleRNNCell, LSTMCell, GRUCell])
+def test_inference_keeps_only_the_outputs(cell_cls):
+    cell = cell_cls(2, 3).double()
+    T, B = 6, 4
+    x = torch.randn(T, B, 2, dtype=torch.float64)
+    state = cell.initial_state(B, x)
+    rec: dict = {}
+    with torch.no_grad():
+        xp = x.new_empty(T, B, len(cell.gates) * 3)
+        out, final = scan(cell, xp, state, False, None, rec, x, keep=False)
+        ref, ref_final = scan(cell, cell.input_projection(x), state)
+    torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
+    for s, r in zip(final, ref_final, strict=True):
+        torch.testing.assert_close(s, r, rtol=0, atol=1e-12)
+    kept = {k: v.shape[0] for k, v in rec.items() if v is not xp}  # xp is the input, T steps
+    assert kept == {k: (T if k == "h" else 1) for k in kept}
+
+
+def test_relu_gradient_at_zero_matches_between_paths():
+    # bias-free, zero input and zero state: every pre-activation of the first step is exactly 0
+    layer = SimpleRNN(2, 3, nonlinearity="relu", bias=False).double()
+    x = torch.zeros(2, 4, 2, dtype=torch.float64)
+    x[:, 1:] = torch.randn(2, 3, 2, dtype=torch.float64)
+    grads = []
+    for fast in (True, False):
+        for _, rec in layer.recurrences():
+            rec.fast_backward = fast
+        xg = x.clone().requires_grad_(True)
+        out, _ = layer(xg)
+        out.pow(2).sum().backward()
+        grads.append(xg.grad)
+    torch.testing.assert_close(grads[0], grads[1], rtol=0, atol=1e-12)
+
+
+def test_nonlinearity_is_fixed_at_construction():
+    cell = SimpleRNNCell(2, 3)
+    with pytest.raises(AttributeError, match="fixed at construction .*nonlinearity='relu'"):
+        cell.nonlinearity = "relu"
+    assert cell.nonlinearity == "tanh"
