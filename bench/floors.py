@@ -3,9 +3,10 @@
 Two floors, each timed in one process next to torch.nn (median of many repeats, one thread):
 
 - ``gemm``: the matrix products a forward+backward cannot avoid (input projection, T recurrent
-  matmuls forward and T backward, δW_ih, δW_hh, δx), each timed alone at its real shape. Their
-  sum bounds every implementation that computes in float32 with this BLAS; ``floor_ratio`` is
-  that sum over torch.nn's forward+backward.
+  matmuls forward and T backward, δW_ih, δW_hh; no δx: the input is data, as in
+  ``bench/rnn_speed.py`` and in training), each timed alone at its real shape. Their sum bounds
+  every implementation that computes in float32 with this BLAS; ``ratio`` is that sum over
+  torch.nn's forward+backward.
 - ``lstm_ops``: the LSTM's per-step tensor ops (9 forward, 5 backward, the equations of
   ``LSTMCell.step`` and ``step_backward``) in a bare loop: views made in advance, no function
   calls, inference mode. What remains above it in ``gatework`` is Python structure and the
@@ -49,7 +50,7 @@ def median_ms(fn, repeats: int) -> float:
 
 def torch_fwdbwd(cell: str, B: int, T: int, F: int, H: int, repeats: int) -> float:
     layer = TORCH[cell](F, H, batch_first=True)
-    x = torch.randn(B, T, F, requires_grad=True)
+    x = torch.randn(B, T, F)  # data: no gradient, as in training
 
     def run():
         out, h_n = layer(x)
@@ -71,7 +72,6 @@ def gemm_floor(cell: str, B: int, T: int, F: int, H: int, repeats: int) -> float
         lambda: [torch.addmm(h, d, w_hh) for _ in range(T)],  # δh_prev = δhp W_hh, backward
         lambda: x.t() @ xp,  # δW_ih
         lambda: hs.t() @ xp,  # δW_hh
-        lambda: (w_ih.t() @ xp.t()).t(),  # δx
     ]
     return sum(median_ms(p, repeats) for p in parts)
 

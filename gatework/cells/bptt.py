@@ -99,7 +99,7 @@ class _BPTT(torch.autograd.Function):
         # accumulated chunk by chunk: (F, G*H), (H, G*H), (G*H,), (G*H,)
         d_wi, d_wh, d_bi = x.new_zeros(F, GH), x.new_zeros(H, GH), x.new_zeros(GH)
         d_bh = d_bi if shared else x.new_zeros(GH)
-        d_x = x.new_empty(T, B, F)
+        d_x = x.new_empty(T, B, F) if ctx.needs_input_grad[2] else None  # not for data inputs
         dh, d_rest = d_state_n[0] + d_outs[0 if reverse else -1], tuple(d_state_n[1:])
         on_cpu = x.device.type == "cpu"
         for steps in time_chunks(T, B * GH * x.element_size(), not reverse, on_cpu):
@@ -121,7 +121,8 @@ class _BPTT(torch.autograd.Function):
                     dh = torch.addmm(dh_direct, d_hp_t, weight_hh)  # δh of the step before
             # this chunk's share of δx and of the weight-gradient sums (long shared axis k·B)
             d_xp2 = d_xp.flatten(0, 1)  # (k*B, G*H)
-            d_x[sl] = (weight_ih.t() @ d_xp2.t()).t().view(-1, B, F)  # δxp_t W_ih
+            if d_x is not None:
+                d_x[sl] = (weight_ih.t() @ d_xp2.t()).t().view(-1, B, F)  # δxp_t W_ih
             d_wi.addmm_(x[sl].flatten(0, 1).t(), d_xp2)
             d_bi.add_(d_xp2.sum(0))
             _add_hidden_gradient(d_wh, d_hp, rec["h"], state0["h"], sl, reverse)

@@ -210,3 +210,18 @@ def test_nonlinearity_is_fixed_at_construction():
     with pytest.raises(AttributeError, match="fixed at construction .*nonlinearity='relu'"):
         cell.nonlinearity = "relu"
     assert cell.nonlinearity == "tanh"
+
+
+@pytest.mark.parametrize("layer_cls", [SimpleRNN, LSTM, GRU])
+def test_weight_gradients_when_the_input_needs_none(layer_cls):
+    # data inputs carry no gradient: the backward skips δx of the first layer, not the weights'
+    theirs = layer_cls.torch_class(3, 4, num_layers=2, batch_first=True).double()
+    ours = layer_cls.from_torch(theirs)
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    for layer in (theirs, ours):
+        out, _ = layer(x)
+        out.pow(2).sum().backward()
+    for name, rec in ours.recurrences():
+        for p_name, p in rec.cell.named_parameters():
+            expected = getattr(theirs, f"{p_name}_{name}").grad
+            torch.testing.assert_close(p.grad, expected, rtol=0, atol=1e-10)
