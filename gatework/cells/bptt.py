@@ -3,12 +3,12 @@
 Autograd through ``scan`` records ~10 small ops per step and replays them one by one; at the
 sizes of this project that per-op overhead, not arithmetic, dominates. Here the forward runs
 the very same ``cell.step`` without autograd, recording the values the backward needs; the
-backward has two parts, both written by each cell next to its forward equations:
+backward walks time in chunks of steps (``loop.time_chunks``, sized to stay in the CPU cache)
+and has two parts per chunk, both written by each cell next to its forward equations:
 
-1. ``cell.backward_factors``: the local derivatives of every step, all T at once, and the two
-   (T, B, G*H) buffers that become δxp and δhp (possibly the same tensor): step t multiplies
-   δh_t (or δc_t), which only the recurrence knows, into its slice in place, so the backward
-   allocates no further (T, B, G*H) buffers.
+1. ``cell.backward_factors``: the local derivatives of the chunk's steps, all at once, and the
+   two (k, B, G*H) buffers that become δxp and δhp (possibly the same tensor): step t
+   multiplies δh_t (or δc_t), which only the recurrence knows, into its slice in place.
 2. ``cell.step_backward``: the recurrence back in time, a handful of ops per step.
 
 The generic part, for any cell whose step is elementwise math on ``xp_t`` and
@@ -18,15 +18,14 @@ The generic part, for any cell whose step is elementwise math on ``xp_t`` and
     δh_prev(direct), δhp_t, δstate_prev = cell.step_backward(factors_t, δh_t, δstate_t,
                                                              ∂L/∂out_prev)
     δh_prev = δh_prev(direct) + δhp_t W_hh                    one addmm per step
-    δW_hh   = Σ_t δhp_tᵀ h_prev,t ;  δb_hh = Σ_t δhp_t        one matmul after the loop
+    δW_ih  += Σ_t δxp_tᵀ x_t ;  δb_ih += Σ_t δxp_t            per chunk, after its steps
+    δW_hh  += Σ_t δhp_tᵀ h_prev,t ;  δb_hh += Σ_t δhp_t       (= δb_ih when b_hh is in xp)
+    δx_t    = δxp_t W_ih                                      only if x needs a gradient
 
-Both loops run in inference mode: their ops write into ordinary buffers, and autograd's
-bookkeeping (~10% of a small op) is skipped. The input projection ``xp = x W_ihᵀ + b`` runs
-inside the Function too. After the loop, δx is one matmul and all weight and bias gradients
-one more (two for the GRU, whose δxp and δhp differ), each with the long T·B axis as the
-shared one (several times faster on CPU than the other orientation when F or H is small): at
-these sizes the backward is bound by passes over the (T, B, G*H) buffers, so each δ is read as
-few times as possible.
+The chunk's matmuls share the long k·B axis (several times faster on CPU than the other
+orientation when F or H is small) and read x and h_prev where they lie. Both loops run in
+inference mode: their ops write into ordinary buffers, and autograd's bookkeeping (~10% of a
+small op) is skipped. The input projection ``xp = x W_ihᵀ + b`` runs inside the Function too.
 """
 
 from __future__ import annotations

@@ -84,19 +84,19 @@ def scan(
     """
     T, B, GH = xp.shape
     w = cell.step_weights()  # read by every step; prepared once
+    walk = range(T - 1, -1, -1) if reverse else range(T)
     if rec is None:
-        steps = range(T - 1, -1, -1) if reverse else range(T)
         xps = xp.unbind(0)  # T x (B, G*H)
         hs: list[Tensor] = [xp] * T
-        for t in steps:
+        for t in walk:
             hs[t], state = cell.step(xps[t], state, w, mask)
         return torch.stack(hs), state  # (T, B, H)
     views = record_views(cell, xp, rec, keep)
     xp_name = cell.xp_record or "xp"  # the step's input, computed over in place when recorded
     on_cpu = xp.device.type == "cpu"
-    chunks = time_chunks(T, B * GH * xp.element_size(), reverse, on_cpu) if x is not None else []
+    chunks = [walk] if x is None else time_chunks(T, B * GH * xp.element_size(), reverse, on_cpu)
     with torch.inference_mode():  # views and states are ordinary tensors, written in place
-        for steps in chunks or [range(T - 1, -1, -1) if reverse else range(T)]:
+        for steps in chunks:
             if x is not None:
                 lo = min(steps[0], steps[-1])
                 cell.input_projection(x[lo : lo + len(steps)], out=xp[lo : lo + len(steps)])
