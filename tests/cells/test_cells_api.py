@@ -225,3 +225,13 @@ def test_weight_gradients_when_the_input_needs_none(layer_cls):
         for p_name, p in rec.cell.named_parameters():
             expected = getattr(theirs, f"{p_name}_{name}").grad
             torch.testing.assert_close(p.grad, expected, rtol=0, atol=1e-10)
+
+
+def test_time_chunks_cover_every_step_once_in_walking_order(monkeypatch):
+    monkeypatch.setattr(loop, "CHUNK_BYTES", 1000)
+    # 10 steps of 300 bytes in chunks of at most 1000 bytes: 3 steps per chunk, the last one short
+    up = loop.time_chunks(10, 300, False, True)
+    assert up == [range(0, 3), range(3, 6), range(6, 9), range(9, 10)]
+    down = loop.time_chunks(10, 300, True, True)
+    assert [list(c) for c in down] == [[9], [8, 7, 6], [5, 4, 3], [2, 1, 0]]
+    assert loop.time_chunks(10, 300, True, False) == [range(9, -1, -1)]  # off the CPU: one chunk
