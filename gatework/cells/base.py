@@ -94,6 +94,7 @@ class RecurrentCell(nn.Module):
     tanh_gates: ClassVar[tuple[str, ...]] = ()  # gates whose pre-activation feeds a tanh
     xp_record: ClassVar[str | None] = None  # recorded buffer the step computes in place over xp
     needs_previous: ClassVar[tuple[str, ...]] = ()  # previous states backward_factors reads
+    scratch: ClassVar[tuple[str, ...]] = ()  # recorded for tracing only; the backward recomputes
     scale_hidden: ClassVar[bool] = True  # gate_scale applies to the recurrent projection too
     # blocks of "xp" and of recorded buffers the step reads: buffer -> {block: width/H}, in order
     blocks: ClassVar[dict[str, dict[str, int]]] = {}

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Collection
+
 import torch
 from torch import Tensor
 
@@ -24,15 +26,16 @@ def time_chunks(T: int, step_bytes: int, descending: bool, on_cpu: bool = True) 
 
 
 def record_views(
-    cell: RecurrentCell, xp: Tensor, rec: dict[str, Tensor], keep: bool = True
+    cell: RecurrentCell, xp: Tensor, rec: dict[str, Tensor], keep: Collection[str] | None = None
 ) -> list[dict]:
     """Allocate the recording buffers and cut them into every step's named views.
 
     Fills ``rec`` with one (T, B, width*H) buffer per name of ``cell.recorded`` and ``"h"``
     (``cell.xp_record``'s buffer is ``xp`` itself: the step overwrites its input projection),
     then cuts ``xp`` and the buffers into the blocks ``cell.blocks`` names, so that no step
-    spends time slicing. With ``keep=False`` (inference) only h_t is kept for every step: the
-    other buffers hold one step, (1, B, width*H), which every step overwrites.
+    spends time slicing. Only the names in ``keep`` (all when None) are kept for every step: the
+    other buffers hold one step, (1, B, width*H), which every step overwrites (inference keeps
+    only ``"h"``; training drops ``cell.scratch``, which the backward recomputes).
 
     Returns:
         T dicts (time order) of (B, ·) views: ``"xp"`` (unless it is recorded under another
@@ -41,7 +44,7 @@ def record_views(
     """
     T, B, H = *xp.shape[:2], cell.hidden_size
     for name, width in {**cell.recorded, "h": 1}.items():
-        steps = T if keep or name == "h" else 1
+        steps = T if keep is None or name in keep else 1
         rec[name] = xp if name == cell.xp_record else xp.new_empty(steps, B, width * H)
     full = {"xp": xp, **rec} if cell.xp_record is None else dict(rec)  # (T, B, ·) each
     for name, parts in cell.blocks.items():
@@ -60,7 +63,7 @@ def scan(
     mask: Tensor | None = None,
     rec: dict[str, Tensor] | None = None,
     x: Tensor | None = None,
-    keep: bool = True,
+    keep: Collection[str] | None = None,
 ) -> tuple[Tensor, State]:
     """Apply ``cell.step`` at every time step: the only forward sequence loop of the package.
 
@@ -77,7 +80,7 @@ def scan(
         x: None, or (recording only) the (T, B, F) inputs: then ``xp`` is an empty buffer that
             the loop fills with ``cell.input_projection`` chunk by chunk (``time_chunks``), each
             just before its steps read it, still in the cache.
-        keep: with ``rec``: False keeps only h_t of every step (see ``record_views``).
+        keep: with ``rec``: the names kept for every step, None for all (``record_views``).
 
     Returns:
         out (T, B, H) hidden states in time order, and the state after the last step.

@@ -49,6 +49,7 @@ class LSTMCell(RecurrentCell):
     state_names = ("h", "c")
     recorded = {"s": 4, "g": 1, "c": 1, "tanh_c": 1}
     needs_previous = ("c",)  # c_prev, for ∂c_t/∂f_pre
+    scratch = ("g",)  # 2σ(2 g_pre) − 1, one op from "s": cheaper than a pass over memory
     xp_record = "s"  # the pre-activations are summed into xp's buffer, then squashed there
     blocks = {"s": {"i": 1, "f": 1, "s_g": 1, "o": 1}}
     torch_cell = nn.LSTMCell
@@ -109,15 +110,17 @@ class LSTMCell(RecurrentCell):
                    tanh(c_t) ⊙ o_t(1 − o_t)]  ∂h_t/∂o_pre   (times δh_t)
 
         Args:
-            rec: the recorded values of all steps, stacked in time order (T, B, ·).
+            rec: the recorded values of all steps, stacked in time order (T, B, ·); not
+                ``g`` (``scratch``: recomputed here from block g of ``s``).
             prev: the previous state of every step, ``{"c": (T, B, H)}`` (``needs_previous``).
 
         Returns:
             (p, p, (p, a, f)), p (T, B, 4H), a and f (T, B, H): ``step_backward`` turns p into
             δxp = δhp in place.
         """
-        s, g, tanh_c = rec["s"], rec["g"], rec["tanh_c"]
-        i, f, _, o = s.chunk(4, -1)  # (T, B, H) each
+        s, tanh_c = rec["s"], rec["tanh_c"]
+        i, f, s_g, o = s.chunk(4, -1)  # (T, B, H) each
+        g = torch.add(s.new_full((), -1.0), s_g, alpha=2)  # g_t = 2 s_g − 1, as in step
         p = torch.addcmul(s, s, s, value=-1)  # (T, B, 4H) σ' = s (1 − s), filled in below
         p_i, p_f, p_g, p_o = p.chunk(4, -1)
         p_i.mul_(g)

@@ -180,7 +180,7 @@ def test_inference_keeps_only_the_outputs(cell_cls):
     rec: dict = {}
     with torch.no_grad():
         xp = x.new_empty(T, B, len(cell.gates) * 3)
-        out, final = scan(cell, xp, state, False, None, rec, x, keep=False)
+        out, final = scan(cell, xp, state, False, None, rec, x, keep=("h",))
         ref, ref_final = scan(cell, cell.input_projection(x), state)
     torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
     for s, r in zip(final, ref_final, strict=True):
