@@ -75,10 +75,9 @@ def _add_hidden_gradient(
 class _BPTT(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cell, reverse, x, weight_ih, bias_ih, weight_hh, bias_hh, *state0):
-        xp = x.new_empty(*x.shape[:2], weight_ih.shape[0])  # (T, B, G*H), filled by scan
         rec: dict[str, Tensor] = {}
         keep = [name for name in (*cell.recorded, "h") if name not in cell.scratch]
-        out, state = scan(cell, xp, state0, reverse, None, rec, x, keep)  # (T, B, H)
+        out, state = scan(cell, None, state0, reverse, None, rec, x, keep)  # (T, B, H)
         ctx.cell, ctx.reverse, ctx.names = cell, reverse, list(rec)
         ctx.save_for_backward(x, weight_ih, weight_hh, *rec.values(), *state0)
         return (out, *(s.clone() for s in state))  # the final state, apart from the buffers
@@ -151,8 +150,7 @@ def bptt(
         out (T, B, H) and the final state, as ``scan`` returns them.
     """
     if not torch.is_grad_enabled():  # inference: the recording loop, its buffers then dropped
-        xp = x.new_empty(*x.shape[:2], cell.weight_ih.shape[0])  # (T, B, G*H), filled by scan
-        out, final = scan(cell, xp, state, reverse, None, {}, x, keep=("h",))
+        out, final = scan(cell, None, state, reverse, None, {}, x, keep=("h",))
         return out, tuple(s.clone() for s in final)  # not views into the buffers
     params = (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh)
     out, *final = _BPTT.apply(cell, reverse, x, *params, *state)

@@ -26,7 +26,11 @@ def time_chunks(T: int, step_bytes: int, descending: bool, on_cpu: bool = True) 
 
 
 def record_views(
-    cell: RecurrentCell, xp: Tensor, rec: dict[str, Tensor], keep: Collection[str] | None = None
+    cell: RecurrentCell,
+    xp: Tensor,
+    rec: dict[str, Tensor],
+    keep: Collection[str] | None = None,
+    T: int | None = None,
 ) -> list[dict]:
     """Allocate the recording buffers and cut them into every step's named views.
 
@@ -35,21 +39,26 @@ def record_views(
     then cuts ``xp`` and the buffers into the blocks ``cell.blocks`` names, so that no step
     spends time slicing. Only the names in ``keep`` (all when None) are kept for every step: the
     other buffers hold one step, (1, B, width*H), which every step overwrites (inference keeps
-    only ``"h"``; training drops ``cell.scratch``, which the backward recomputes).
+    only ``"h"``; training drops ``cell.scratch``, which the backward recomputes). ``xp`` may
+    hold fewer than ``T`` steps (a chunk's worth, when it is not recorded): step t then uses
+    its row t mod len(xp).
 
     Returns:
         T dicts (time order) of (B, ·) views: ``"xp"`` (unless it is recorded under another
         name), every buffer and every block, and under ``"blocks:" + name`` the tuple of the
         blocks of ``name`` (what ``RecurrentCell.split`` returns).
     """
-    T, B, H = *xp.shape[:2], cell.hidden_size
+    T, B, H = T or len(xp), xp.shape[1], cell.hidden_size
     for name, width in {**cell.recorded, "h": 1}.items():
         steps = T if keep is None or name in keep else 1
         rec[name] = xp if name == cell.xp_record else xp.new_empty(steps, B, width * H)
     full = {"xp": xp, **rec} if cell.xp_record is None else dict(rec)  # (T, B, ·) each
     for name, parts in cell.blocks.items():
         full.update(zip(parts, full[name].split([k * H for k in parts.values()], -1), strict=True))
-    per_name = {k: v.unbind(0) * (T // len(v)) for k, v in full.items()}  # T x (B, ·) each
+    per_name = {k: v.unbind(0) for k, v in full.items()}  # T x (B, ·) each, or fewer rows
+    per_name = {
+        k: v if len(v) == T else [v[t % len(v)] for t in range(T)] for k, v in per_name.items()
+    }
     for name, parts in cell.blocks.items():  # T x (tuple of the (B, ·) blocks of name)
         per_name["blocks:" + name] = list(zip(*(per_name[p] for p in parts), strict=True))
     return [dict(zip(per_name, step, strict=True)) for step in zip(*per_name.values(), strict=True)]
@@ -57,7 +66,7 @@ def record_views(
 
 def scan(
     cell: RecurrentCell,
-    xp: Tensor,
+    xp: Tensor | None,
     state: State,
     reverse: bool = False,
     mask: Tensor | None = None,
@@ -69,7 +78,8 @@ def scan(
 
     Args:
         cell: any ``RecurrentCell``.
-        xp: (T, B, G*H) input projections of all steps, time-major (one matmul, done before).
+        xp: (T, B, G*H) input projections of all steps, time-major (one matmul, done before),
+            or None when ``x`` is given.
         state: initial state, tuple of (B, H).
         reverse: walk from t = T−1 down to 0 (the backward direction of a bidirectional layer).
         mask: (B, H) recurrent dropout mask, the same at every step, or None.
@@ -77,15 +87,16 @@ def scan(
             per name of ``cell.recorded`` and ``"h"``: out (for the hand-written backward and
             for tracing). The buffers are allocated once; each step writes into its views, and
             the steps run in inference mode (no autograd bookkeeping on any op).
-        x: None, or (recording only) the (T, B, F) inputs: then ``xp`` is an empty buffer that
-            the loop fills with ``cell.input_projection`` chunk by chunk (``time_chunks``), each
-            just before its steps read it, still in the cache.
+        x: None, or (recording only) the (T, B, F) inputs: then the loop computes
+            ``cell.input_projection`` chunk by chunk (``time_chunks``), each just before its steps
+            read it, still in the cache, into a buffer of its own: (T, B, G*H) when the step
+            records over it (``xp_record``), else one chunk's worth, reused.
         keep: with ``rec``: the names kept for every step, None for all (``record_views``).
 
     Returns:
         out (T, B, H) hidden states in time order, and the state after the last step.
     """
-    T, B, GH = xp.shape
+    T, B = (x if xp is None else xp).shape[:2]
     w = cell.step_weights()  # read by every step; prepared once
     walk = range(T - 1, -1, -1) if reverse else range(T)
     if rec is None:
@@ -94,15 +105,19 @@ def scan(
         for t in walk:
             hs[t], state = cell.step(xps[t], state, w, mask)
         return torch.stack(hs), state  # (T, B, H)
-    views = record_views(cell, xp, rec, keep)
+    chunks = [walk]
+    if x is not None:  # project chunk by chunk, into the recorded buffer or a chunk's worth
+        GH = len(cell.gates) * cell.hidden_size
+        chunks = time_chunks(T, B * GH * x.element_size(), reverse, x.device.type == "cpu")
+        k = T if cell.xp_record else max(map(len, chunks))
+        xp = x.new_empty(k, B, GH)  # step t's row: t mod k
+    views = record_views(cell, xp, rec, keep, T)
     xp_name = cell.xp_record or "xp"  # the step's input, computed over in place when recorded
-    on_cpu = xp.device.type == "cpu"
-    chunks = [walk] if x is None else time_chunks(T, B * GH * xp.element_size(), reverse, on_cpu)
     with torch.inference_mode():  # views and states are ordinary tensors, written in place
         for steps in chunks:
             if x is not None:
-                lo = min(steps[0], steps[-1])
-                cell.input_projection(x[lo : lo + len(steps)], out=xp[lo : lo + len(steps)])
+                lo, n = min(steps[0], steps[-1]), len(steps)
+                cell.input_projection(x[lo : lo + n], out=xp[lo % len(xp) :][:n])
             for t in steps:
                 _, state = cell.step(views[t][xp_name], state, w, mask, views[t])
     return rec["h"], state
