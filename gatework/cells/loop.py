@@ -116,7 +116,7 @@ def scan(
     with torch.inference_mode():  # views and states are ordinary tensors, written in place
         for steps in chunks:
             if x is not None:
-                lo, n = min(steps[0], steps[-1]), len(steps)
+                lo, n = min(steps[0], steps[-1]), len(steps)  # chunks start at multiples of k
                 cell.input_projection(x[lo : lo + n], out=xp[lo % len(xp) :][:n])
             for t in steps:
                 _, state = cell.step(views[t][xp_name], state, w, mask, views[t])
