@@ -25,6 +25,12 @@ def time_chunks(T: int, step_bytes: int, descending: bool, on_cpu: bool = True) 
     return [range(min(a + k, T) - 1, a - 1, -1) for a in reversed(starts)]
 
 
+def _rows(buf: Tensor, T: int) -> list[Tensor] | tuple[Tensor, ...]:
+    """The (B, ·) row of ``buf`` that each of T steps uses: its own, or row t mod len(buf)."""
+    rows = buf.unbind(0)
+    return rows if len(rows) == T else [rows[t % len(rows)] for t in range(T)]
+
+
 def record_views(
     cell: RecurrentCell,
     xp: Tensor,
@@ -55,10 +61,7 @@ def record_views(
     full = {"xp": xp, **rec} if cell.xp_record is None else dict(rec)  # (T, B, ·) each
     for name, parts in cell.blocks.items():
         full.update(zip(parts, full[name].split([k * H for k in parts.values()], -1), strict=True))
-    per_name = {k: v.unbind(0) for k, v in full.items()}  # T x (B, ·) each, or fewer rows
-    per_name = {
-        k: v if len(v) == T else [v[t % len(v)] for t in range(T)] for k, v in per_name.items()
-    }
+    per_name = {k: _rows(v, T) for k, v in full.items()}  # T x (B, ·) each
     for name, parts in cell.blocks.items():  # T x (tuple of the (B, ·) blocks of name)
         per_name["blocks:" + name] = list(zip(*(per_name[p] for p in parts), strict=True))
     return [dict(zip(per_name, step, strict=True)) for step in zip(*per_name.values(), strict=True)]
