@@ -79,20 +79,19 @@ def gemm_floor(cell: str, B: int, T: int, F: int, H: int, repeats: int) -> float
 def lstm_ops_floor(B: int, T: int, F: int, H: int, repeats: int) -> float:
     """The LSTM's per-step ops, forward then backward, in a bare loop (ms)."""
     s, p = torch.rand(T, B, 4 * H), torch.rand(T, B, 4 * H)
-    g, c, tanh_c, h, a = (torch.rand(T, B, H) for _ in range(5))
-    w_t, w, minus_one = torch.randn(H, 4 * H) * 0.1, torch.randn(4 * H, H) * 0.1, torch.tensor(-1.0)
+    c, u_c, h, a = (torch.rand(T, B, H) for _ in range(4))
+    w_t, w, minus_two = torch.randn(H, 4 * H) * 0.1, torch.randn(4 * H, H) * 0.1, torch.tensor(-2.0)
     S, P, A = s.unbind(0), p.unbind(0), a.unbind(0)
-    i_, f_, sg_, o_ = (blk.unbind(0) for blk in s.unflatten(-1, (4, H)).unbind(2))
-    G, C, TC, Hs = g.unbind(0), c.unbind(0), tanh_c.unbind(0), h.unbind(0)
+    i_, f_, ug_, o_ = (blk.unbind(0) for blk in s.unflatten(-1, (4, H)).unbind(2))
+    C, UC, Hs = c.unbind(0), u_c.unbind(0), h.unbind(0)
 
     def run():
         h_prev, c_prev = torch.zeros(B, H), torch.zeros(B, H)
         for t in range(T):  # LSTMCell.step
             S[t].addmm_(h_prev, w_t).sigmoid_()
-            g_t = torch.add(minus_one, sg_[t], alpha=2, out=G[t])
-            c_prev = torch.mul(f_[t], c_prev, out=C[t]).addcmul_(i_[t], g_t)
-            s_c = torch.add(c_prev, c_prev, out=TC[t]).sigmoid_()
-            h_prev = torch.mul(o_[t], torch.add(minus_one, s_c, alpha=2, out=TC[t]), out=Hs[t])
+            c_prev = torch.addcmul(i_[t], f_[t], c_prev, out=C[t]).addcmul_(i_[t], ug_[t], value=-2)
+            u = torch.mul(c_prev, minus_two, out=UC[t]).sigmoid_()
+            h_prev = torch.addcmul(o_[t], o_[t], u, value=-2, out=Hs[t])
         dh, dc, zero = torch.zeros(B, H), torch.zeros(B, H), torch.zeros(B, H)
         for t in range(T - 1, -1, -1):  # LSTMCell.step_backward and the loop's matmul
             dc = torch.addcmul(dc, dh, A[t])
@@ -124,6 +123,7 @@ def main() -> None:
             else:
                 ms = lstm_ops_floor(*dims, args.repeats)
             print(f"{floor:9} {cell:5} {size:10} {ref:11.2f} {ms:9.2f} {ms / ref:6.2f}")
+
 
 if __name__ == "__main__":
     main()

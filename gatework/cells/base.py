@@ -11,12 +11,14 @@ every step reads (``W_hhᵀ`` laid out for the recurrent matmul), prepared once 
 ``state`` is a tuple, ``(h,)`` or ``(h, c)``. ``forward(x_t, hx)`` wraps ``step`` with the
 signature of the torch.nn cell of the same name.
 
-tanh is evaluated as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several sigmoids), so the
-pre-activation rows that feed a tanh are doubled: ``gate_scale`` (G*H,) is 2 there and 1
+tanh is evaluated as ``tanh(a) = 1 − 2σ(−2a)`` (torch's CPU tanh costs several sigmoids), so the
+pre-activation rows that feed a tanh are scaled by −2: ``gate_scale`` (G*H,) is −2 there and 1
 elsewhere, and both projections return ``scale ⊙ (W x + b)``, which costs nothing per step (the
-weights are scaled once per sequence; a cell whose step doubles its recurrent term for free, as
-the GRU's ``addcmul(..., value=2)``, sets ``scale_hidden = False``). Derivatives are taken with
-respect to the unscaled pre-activations, so the backward uses the weights as they are.
+weights are scaled once per sequence; a cell whose step scales its recurrent term for free, as
+the GRU's ``addcmul(..., value=-2)``, sets ``scale_hidden = False``). The form ``1 − 2u`` (u the
+sigmoid) makes a product with a tanh one op: ``o ⊙ tanh(c) = addcmul(o, o, u, value=-2)``.
+Derivatives are taken with respect to the unscaled pre-activations, so the backward uses the
+weights as they are.
 
 ``rec`` is None in the normal forward. Otherwise (only without autograd) it is a dict of (B, ·)
 views into (T, B, ·) buffers the time loop allocated once (see ``record_views``): the step
@@ -49,14 +51,16 @@ class StepWeights(NamedTuple):
         b: (G*H,) ``scale ⊙ b_hh`` (with layer norm: unscaled) when the step adds it, or None
             (folded into xp).
         scale: (G*H,) ``gate_scale``, or ones where ``scale_hidden`` is False.
-        minus_one: −1 as a 0-dim tensor: ``tanh(a) = 2σ(2a) + (−1)`` in one op (a Python
-            scalar there costs a conversion per call).
+        one: 1 as a 0-dim tensor: ``tanh(a) = 1 + (−2)σ(−2a)`` in one op (a Python scalar
+            there costs a conversion per call).
+        minus_two: −2 as a 0-dim tensor: the argument ``−2c`` of a tanh computed in the step.
     """
 
     w_t: Tensor
     b: Tensor | None
     scale: Tensor
-    minus_one: Tensor
+    one: Tensor
+    minus_two: Tensor
 
 
 def layer_norm(v: Tensor, H: int, gain: Tensor, bias: Tensor | None = None) -> Tensor:
@@ -94,7 +98,6 @@ class RecurrentCell(nn.Module):
     tanh_gates: ClassVar[tuple[str, ...]] = ()  # gates whose pre-activation feeds a tanh
     xp_record: ClassVar[str | None] = None  # recorded buffer the step computes in place over xp
     needs_previous: ClassVar[tuple[str, ...]] = ()  # previous states backward_factors reads
-    scratch: ClassVar[tuple[str, ...]] = ()  # recorded for tracing only; the backward recomputes
     scale_hidden: ClassVar[bool] = True  # gate_scale applies to the recurrent projection too
     # blocks of "xp" and of recorded buffers the step reads: buffer -> {block: width/H}, in order
     blocks: ClassVar[dict[str, dict[str, int]]] = {}
@@ -114,7 +117,7 @@ class RecurrentCell(nn.Module):
         self.weight_hh = nn.Parameter(torch.empty(G * H, H))  # (G*H, H)
         self.bias_ih = nn.Parameter(torch.empty(G * H)) if bias else None
         self.bias_hh = nn.Parameter(torch.empty(G * H)) if bias else None
-        scale = torch.tensor([2.0 if g in self.tanh_gates else 1.0 for g in self.gates])
+        scale = torch.tensor([-2.0 if g in self.tanh_gates else 1.0 for g in self.gates])
         self.register_buffer("gate_scale", scale.repeat_interleave(H), persistent=False)  # (G*H,)
         if layer_norm:
             self.ln_gain_ih = nn.Parameter(torch.ones(G * H))
@@ -143,7 +146,7 @@ class RecurrentCell(nn.Module):
 
     def input_projection(self, x: Tensor, out: Tensor | None = None) -> Tensor:
         """``scale ⊙ (W_ih x + b_ih (+ b_hh))`` (b_hh when the cell folds it in), for any leading
-        shape; ``scale`` is ``gate_scale`` (2 on the rows that feed a tanh).
+        shape; ``scale`` is ``gate_scale`` (−2 on the rows that feed a tanh).
 
         Shape:
             x: (..., F) -> (..., G*H), written into ``out`` (no autograd) when given.
@@ -168,7 +171,8 @@ class RecurrentCell(nn.Module):
         if not self.layer_norm:  # LN is scale-invariant: there the scale follows the normalisation
             w, b = w * scale[:, None], None if b is None else b * scale
         b = None if self.fold_hidden_bias else b
-        return StepWeights(w.t().contiguous(), b, scale, scale.new_full((), -1.0))
+        one, minus_two = scale.new_ones(()), scale.new_full((), -2.0)
+        return StepWeights(w.t().contiguous(), b, scale, one, minus_two)
 
     def hidden_projection(
         self,

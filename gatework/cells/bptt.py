@@ -76,11 +76,9 @@ class _BPTT(torch.autograd.Function):
     @staticmethod
     def forward(ctx, cell, reverse, x, weight_ih, bias_ih, weight_hh, bias_hh, *state0):
         rec: dict[str, Tensor] = {}
-        keep = [name for name in (*cell.recorded, "h") if name not in cell.scratch]
-        out, state = scan(cell, None, state0, reverse, None, rec, x, keep)  # (T, B, H)
-        kept = {k: v for k, v in rec.items() if k in keep}  # not the one-step scratch rows
-        ctx.cell, ctx.reverse, ctx.names = cell, reverse, list(kept)
-        ctx.save_for_backward(x, weight_ih, weight_hh, *kept.values(), *state0)
+        out, state = scan(cell, None, state0, reverse, None, rec, x)  # (T, B, H)
+        ctx.cell, ctx.reverse, ctx.names = cell, reverse, list(rec)
+        ctx.save_for_backward(x, weight_ih, weight_hh, *rec.values(), *state0)
         return (out, *(s.clone() for s in state))  # the final state, apart from the buffers
 
     @staticmethod

@@ -27,9 +27,9 @@ class GRUCell(RecurrentCell):
     ``reset_after=False`` (Cho et al. 2014, most textbooks) applies it to ``h_prev`` *before* the
     matmul: a second matmul per step, different numbers for the same weights, and no torch.nn
     equivalent. ``layer_norm=True`` normalises every ``W x`` and ``W h`` product before its bias
-    (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``. ``step``: tanh = 2σ(2a) − 1,
-    the n rows of the input projection doubled (``tanh_gates``) and the recurrent term doubled
-    inside the op that adds it, so it computes 2a.
+    (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``. ``step``: tanh = 1 − 2σ(−2a),
+    the n rows of the input projection scaled by −2 (``tanh_gates``) and the recurrent term
+    inside the op that adds it, so it computes −2a.
 
     Args:
         input_size: F, features of x_t.
@@ -47,7 +47,7 @@ class GRUCell(RecurrentCell):
     # per step: [r_t, z_t, W_hn h_prev + b_hn], n_t and h_prev − n_t
     recorded = {"rz_hn": 3, "n": 1, "h_n": 1}
     fold_hidden_bias = False  # b_hn sits inside the reset product
-    scale_hidden = False  # hn is doubled where the step adds it (value=2, alpha=2), not in W_hh
+    scale_hidden = False  # hn is scaled by −2 where the step adds it (value=-2, alpha=-2)
     blocks = {"xp": {"x_rz": 2, "x_n": 1}, "rz_hn": {"rz": 2, "hn": 1}, "rz": {"r": 1, "z": 1}}
     torch_cell = nn.GRUCell
 
@@ -77,7 +77,7 @@ class GRUCell(RecurrentCell):
         """The equations of the class docstring for one step.
 
         Args:
-            xp_t: (B, 3H) input projection ``W_ih x_t + b_ih``, n rows doubled.
+            xp_t: (B, 3H) input projection ``W_ih x_t + b_ih``, n rows times −2.
             state: (h_prev,), (B, H).
             w: this sequence's ``step_weights()``.
             mask: (B, H) recurrent dropout mask on h_prev in the matmuls (not in z_t ⊙ h_prev).
@@ -89,20 +89,20 @@ class GRUCell(RecurrentCell):
         H = self.hidden_size
         (h_prev,) = state
         out = {} if rec is None else rec  # where to write each value (None: a new tensor)
-        x_rz, x_n = self.split(xp_t, "xp", rec)  # W_i* x_t + b_i*: (B, 2H) r,z; (B, H) n (×2)
+        x_rz, x_n = self.split(xp_t, "xp", rec)  # W_i* x_t + b_i*: (B, 2H) r,z; (B, H) n (×−2)
         if self.reset_after:
             hp = self.hidden_projection(h_prev, w, mask, out=out.get("rz_hn"))  # W_h* h + b_h*
             hp_rz, hn = self.split(hp, "rz_hn", rec)  # (B, 2H) r,z; hn = W_hn h_prev + b_hn
             rz = torch.add(hp_rz, x_rz, out=out.get("rz")).sigmoid_()  # over its pre-activation
             r, z = self.split(rz, "rz", rec)  # r_t, z_t = σ(...)
-            a2 = torch.addcmul(x_n, r, hn, value=2, out=out.get("n"))  # 2(x_n + r_t ⊙ hn)
+            a = torch.addcmul(x_n, r, hn, value=-2, out=out.get("n"))  # −2(x_n + r_t ⊙ hn)
         else:
             rz = self.hidden_projection(h_prev, w, mask, x_rz, slice(0, 2 * H), out.get("rz"))
             r, z = self.split(rz.sigmoid_(), "rz", rec)  # r_t, z_t = σ(...)
             hn = self.hidden_projection(r * h_prev, w, mask, rows=slice(2 * H, None))
-            a2 = torch.add(x_n, hn, alpha=2, out=out.get("n"))  # 2(x_n + W_hn (r_t ⊙ h) + b_hn)
-        s_n = a2.sigmoid_()  # σ(2a)
-        n = torch.add(w.minus_one, s_n, alpha=2, out=out.get("n"))  # n_t = tanh(a) = 2σ(2a)−1
+            a = torch.add(x_n, hn, alpha=-2, out=out.get("n"))  # −2(x_n + W_hn (r_t ⊙ h) + b_hn)
+        u_n = a.sigmoid_()  # σ(−2 a_n), a_n the argument of n_t's tanh
+        n = torch.add(w.one, u_n, alpha=-2, out=out.get("n"))  # n_t = tanh(a_n) = 1 − 2u_n
         h_n = torch.sub(h_prev, n, out=out.get("h_n"))  # h_prev − n_t
         h = torch.addcmul(n, z, h_n, out=out.get("h"))  # h_t = (1−z_t) ⊙ n_t + z_t ⊙ h_prev
         return h, (h,)

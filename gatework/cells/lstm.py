@@ -25,9 +25,11 @@ class LSTMCell(RecurrentCell):
     - g_t in (−1, 1) is what would be written.
     - o_t near 0 hides the cell from h_t, near 1 exposes tanh(c_t).
 
-    ``step`` evaluates both tanh as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several
-    sigmoids): the g rows of both projections are doubled (``tanh_gates``, see
-    ``RecurrentCell``), so one σ gives i_t, f_t, o_t and σ(2 g_pre) at once.
+    ``step`` evaluates both tanh as ``tanh(a) = 1 − 2σ(−2a)`` (torch's CPU tanh costs several
+    sigmoids): the g rows of both projections are scaled by −2 (``tanh_gates``, see
+    ``RecurrentCell``), so one σ gives i_t, f_t, o_t and u_g = σ(−2 g_pre) at once. A product
+    with a tanh is then one ``addcmul``: ``i_t ⊙ g_t = i_t − 2 i_t ⊙ u_g`` and
+    ``o_t ⊙ tanh(c_t) = o_t − 2 o_t ⊙ σ(−2 c_t)``.
 
     With ``layer_norm=True`` every ``W x`` and ``W h`` above is replaced by its layer
     normalisation (see ``RecurrentCell``) and ``h_t = o_t ⊙ tanh(LN_c(c_t))`` with its own gain
@@ -47,11 +49,10 @@ class LSTMCell(RecurrentCell):
     gates = ("i", "f", "g", "o")
     tanh_gates = ("g",)
     state_names = ("h", "c")
-    recorded = {"s": 4, "g": 1, "c": 1, "tanh_c": 1}
+    recorded = {"s": 4, "c": 1, "u_c": 1}
     needs_previous = ("c",)  # c_prev, for ∂c_t/∂f_pre
-    scratch = ("g",)  # 2σ(2 g_pre) − 1, one op from "s": cheaper than a pass over memory
     xp_record = "s"  # the pre-activations are summed into xp's buffer, then squashed there
-    blocks = {"s": {"i": 1, "f": 1, "s_g": 1, "o": 1}}
+    blocks = {"s": {"i": 1, "f": 1, "u_g": 1, "o": 1}}
     torch_cell = nn.LSTMCell
 
     def __init__(
@@ -73,7 +74,7 @@ class LSTMCell(RecurrentCell):
         """The equations of the class docstring for one step.
 
         Args:
-            xp_t: (B, 4H) input projection ``W_ih x_t + b_ih + b_hh``, g rows doubled.
+            xp_t: (B, 4H) input projection ``W_ih x_t + b_ih + b_hh``, g rows times −2.
             state: (h_prev, c_prev), (B, H) each.
             w: this sequence's ``step_weights()``.
             mask: (B, H) recurrent dropout mask on h_prev, or None.
@@ -85,20 +86,19 @@ class LSTMCell(RecurrentCell):
         H = self.hidden_size
         h_prev, c_prev = state
         out = {} if rec is None else rec  # where to write each value (None: a new tensor)
-        pre = self.hidden_projection(h_prev, w, mask, add=xp_t, out=out.get("s"))  # i,f,2g,o
-        s = pre.sigmoid_()  # i_t, f_t, o_t = σ(...), and σ(2 g_pre) in block g
-        i, f, s_g, o = self.split(s, "s", rec)  # (B, H) each
-        g = torch.add(w.minus_one, s_g, alpha=2, out=out.get("g"))  # g_t = tanh(...) = 2s_g − 1
-        c = torch.mul(f, c_prev, out=out.get("c")).addcmul_(i, g)  # c_t = f_t ⊙ c_prev + i_t ⊙ g_t
+        pre = self.hidden_projection(h_prev, w, mask, add=xp_t, out=out.get("s"))  # i,f,−2g,o
+        s = pre.sigmoid_()  # i_t, f_t, o_t = σ(...), and u_g = σ(−2 g_pre) in block g
+        i, f, u_g, o = self.split(s, "s", rec)  # (B, H) each
+        c = torch.addcmul(i, f, c_prev, out=out.get("c"))  # f_t ⊙ c_prev + i_t, then
+        c.addcmul_(i, u_g, value=-2)  # c_t = f_t ⊙ c_prev + i_t ⊙ g_t (i_t g_t = i_t − 2 i_t u_g)
         c_out = c if not self.layer_norm else layer_norm(c, H, self.ln_gain_c, self.ln_bias_c)
-        s_c = torch.add(c_out, c_out, out=out.get("tanh_c")).sigmoid_()  # σ(2 c_t)
-        tanh_c = torch.add(w.minus_one, s_c, alpha=2, out=out.get("tanh_c"))  # = tanh(c_t)
-        h = torch.mul(o, tanh_c, out=out.get("h"))  # h_t = o_t ⊙ tanh(c_t)
+        u_c = torch.mul(c_out, w.minus_two, out=out.get("u_c")).sigmoid_()  # σ(−2 c_t)
+        h = torch.addcmul(o, o, u_c, value=-2, out=out.get("h"))  # h_t = o_t ⊙ tanh(c_t)
         return h, (h, c)
 
     def gate_values(self, rec: dict[str, Tensor]) -> dict[str, Tensor]:
-        i, f, _, o = rec["s"].chunk(4, dim=-1)  # block g of "s" holds σ, not tanh
-        return {"i": i, "f": f, "g": rec["g"], "o": o, "c": rec["c"], "h": rec["h"]}
+        i, f, u_g, o = rec["s"].chunk(4, dim=-1)  # block g of "s" holds σ(−2 g_pre), not g
+        return {"i": i, "f": f, "g": 1 - 2 * u_g, "o": o, "c": rec["c"], "h": rec["h"]}
 
     def backward_factors(self, rec: dict[str, Tensor], prev: dict[str, Tensor]) -> tuple:
         """Local derivatives of every step at once (BPTT, part 1), (T, B, ·) each::
@@ -110,22 +110,23 @@ class LSTMCell(RecurrentCell):
                    tanh(c_t) ⊙ o_t(1 − o_t)]  ∂h_t/∂o_pre   (times δh_t)
 
         Args:
-            rec: the recorded values of all steps, stacked in time order (T, B, ·); not
-                ``g`` (``scratch``: recomputed here from block g of ``s``).
+            rec: the recorded values of all steps, stacked in time order (T, B, ·): ``s``
+                (block g holds u_g = σ(−2 g_pre)), ``u_c`` = σ(−2 c_t), ``c`` and ``h``; g_t and
+                tanh(c_t) are recomputed from them (one op each, cheaper than a pass over memory).
             prev: the previous state of every step, ``{"c": (T, B, H)}`` (``needs_previous``).
 
         Returns:
             (p, p, (p, a, f)), p (T, B, 4H), a and f (T, B, H): ``step_backward`` turns p into
             δxp = δhp in place.
         """
-        s, tanh_c = rec["s"], rec["tanh_c"]
-        i, f, s_g, o = s.chunk(4, -1)  # (T, B, H) each
-        g = torch.add(s.new_full((), -1.0), s_g, alpha=2)  # g_t = 2 s_g − 1, as in step
+        s, one = rec["s"], rec["s"].new_ones(())
+        i, f, u_g, o = s.chunk(4, -1)  # (T, B, H) each
+        g = torch.add(one, u_g, alpha=-2)  # g_t = 1 − 2 u_g, as in step
+        tanh_c = torch.add(one, rec["u_c"], alpha=-2)  # tanh(c_t) = 1 − 2 σ(−2 c_t)
         p = torch.addcmul(s, s, s, value=-1)  # (T, B, 4H) σ' = s (1 − s), filled in below
         p_i, p_f, p_g, p_o = p.chunk(4, -1)
         p_i.mul_(g)
         p_f.mul_(prev["c"])
-        one = g.new_ones(())
         torch.mul(i, torch.addcmul(one, g, g, value=-1), out=p_g)  # i (1 − g²)
         p_o.mul_(tanh_c)
         a = torch.addcmul(one, tanh_c, tanh_c, value=-1).mul_(o)  # o (1 − tanh² c)

@@ -17,8 +17,8 @@ class SimpleRNNCell(RecurrentCell):
 
     (``nonlinearity="relu"`` uses max(0, ·) instead of tanh). There are no gates: the whole
     state is rewritten every step, which is why long memories fade (vanishing gradients).
-    ``step`` evaluates tanh as ``tanh(a) = 2σ(2a) − 1`` (torch's CPU tanh costs several sigmoids):
-    with tanh, both projections are doubled (``tanh_gates``), so the step sums 2a.
+    ``step`` evaluates tanh as ``tanh(a) = 1 − 2σ(−2a)`` (torch's CPU tanh costs several
+    sigmoids): with tanh, both projections are scaled by −2 (``tanh_gates``), so the step sums −2a.
 
     Parameter count: textbooks write one bias, ``h_t = tanh(W x_t + U h_prev + b)``, giving
     F·H + H·H + H parameters (24 for F=4, H=3). torch.nn (following cuDNN) keeps two bias
@@ -54,7 +54,7 @@ class SimpleRNNCell(RecurrentCell):
         if nonlinearity not in NONLINEARITIES:
             raise ValueError(f"nonlinearity must be one of {NONLINEARITIES}, got {nonlinearity!r}")
         self._nonlinearity = nonlinearity
-        self.tanh_gates = ("h",) if nonlinearity == "tanh" else ()  # doubles the projections
+        self.tanh_gates = ("h",) if nonlinearity == "tanh" else ()  # projections × −2
         super().__init__(input_size, hidden_size, bias, layer_norm)
 
     @property
@@ -78,15 +78,15 @@ class SimpleRNNCell(RecurrentCell):
         rec: dict[str, Tensor] | None = None,
     ) -> tuple[Tensor, State]:
         """``h_t = tanh(xp_t + W_hh h_prev)`` with ``xp_t = W_ih x_t + b_ih + b_hh`` (B, H)
-        (doubled, for tanh).
+        (times −2, for tanh).
 
         Args and returns as ``LSTMCell.step``; ``state`` is ``(h_prev,)``.
         """
         out = {} if rec is None else rec  # where to write h_t (None: a new tensor)
         pre = self.hidden_projection(state[0], w, mask, add=xp_t, out=out.get("h"))  # (B, H)
-        if self.nonlinearity == "tanh":  # pre = 2 (W_ih x_t + b_ih + W_hh h_prev + b_hh)
-            s = pre.sigmoid_()  # σ(2 ·)
-            h = torch.add(w.minus_one, s, alpha=2, out=out.get("h"))  # h_t = tanh(...) = 2s − 1
+        if self.nonlinearity == "tanh":  # pre = −2 (W_ih x_t + b_ih + W_hh h_prev + b_hh)
+            u = pre.sigmoid_()  # σ(−2 ·)
+            h = torch.add(w.one, u, alpha=-2, out=out.get("h"))  # h_t = tanh(...) = 1 − 2u
         else:
             h = pre.relu_()  # h_t = max(0, ...)
         return h, (h,)  # nothing to record besides h_t
