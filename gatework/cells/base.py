@@ -168,7 +168,7 @@ class RecurrentCell(nn.Module):
         """The recurrent weights as every step of a sequence reads them (see ``StepWeights``)."""
         scale, w, b = self.gate_scale, self.weight_hh, self.bias_hh
         scale = scale if self.scale_hidden else torch.ones_like(scale)
-        if not self.layer_norm:  # LN is scale-invariant: there the scale follows the normalisation
+        if not self.layer_norm:  # LN would undo a scale: there it follows the normalisation
             w, b = w * scale[:, None], None if b is None else b * scale
         b = None if self.fold_hidden_bias else b
         one, minus_two = scale.new_ones(()), scale.new_full((), -2.0)

@@ -29,7 +29,7 @@ class GRUCell(RecurrentCell):
     equivalent. ``layer_norm=True`` normalises every ``W x`` and ``W h`` product before its bias
     (see ``RecurrentCell``). 3× the parameters of ``SimpleRNNCell``. ``step``: tanh = 1 − 2σ(−2a),
     the n rows of the input projection scaled by −2 (``tanh_gates``) and the recurrent term
-    inside the op that adds it, so it computes −2a.
+    scaled by −2 inside the op that adds it, so it computes −2a.
 
     Args:
         input_size: F, features of x_t.
@@ -95,14 +95,14 @@ class GRUCell(RecurrentCell):
             hp_rz, hn = self.split(hp, "rz_hn", rec)  # (B, 2H) r,z; hn = W_hn h_prev + b_hn
             rz = torch.add(hp_rz, x_rz, out=out.get("rz")).sigmoid_()  # over its pre-activation
             r, z = self.split(rz, "rz", rec)  # r_t, z_t = σ(...)
-            a = torch.addcmul(x_n, r, hn, value=-2, out=out.get("n"))  # −2(x_n + r_t ⊙ hn)
+            m2a = torch.addcmul(x_n, r, hn, value=-2, out=out.get("n"))  # −2a, x_n being ×−2
         else:
             rz = self.hidden_projection(h_prev, w, mask, x_rz, slice(0, 2 * H), out.get("rz"))
             r, z = self.split(rz.sigmoid_(), "rz", rec)  # r_t, z_t = σ(...)
             hn = self.hidden_projection(r * h_prev, w, mask, rows=slice(2 * H, None))
-            a = torch.add(x_n, hn, alpha=-2, out=out.get("n"))  # −2(x_n + W_hn (r_t ⊙ h) + b_hn)
-        u_n = a.sigmoid_()  # σ(−2 a_n), a_n the argument of n_t's tanh
-        n = torch.add(w.one, u_n, alpha=-2, out=out.get("n"))  # n_t = tanh(a_n) = 1 − 2u_n
+            m2a = torch.add(x_n, hn, alpha=-2, out=out.get("n"))  # −2a, x_n being ×−2
+        u_n = m2a.sigmoid_()  # σ(−2a), a the argument of n_t's tanh
+        n = torch.add(w.one, u_n, alpha=-2, out=out.get("n"))  # n_t = tanh(a) = 1 − 2u_n
         h_n = torch.sub(h_prev, n, out=out.get("h_n"))  # h_prev − n_t
         h = torch.addcmul(n, z, h_n, out=out.get("h"))  # h_t = (1−z_t) ⊙ n_t + z_t ⊙ h_prev
         return h, (h,)

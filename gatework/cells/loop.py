@@ -45,9 +45,8 @@ def record_views(
     then cuts ``xp`` and the buffers into the blocks ``cell.blocks`` names, so that no step
     spends time slicing. Only the names in ``keep`` (all when None) are kept for every step: the
     other buffers hold one step, (1, B, width*H), which every step overwrites (inference keeps
-    only ``"h"``). ``xp`` may
-    hold fewer than ``T`` steps (a chunk's worth, when it is not recorded): step t then uses
-    its row t mod len(xp).
+    only ``"h"``). ``xp`` may hold fewer than ``T`` steps (a chunk's worth, when it is not
+    recorded): step t then uses its row t mod len(xp).
 
     Returns:
         T dicts (time order) of (B, ·) views: ``"xp"`` (unless it is recorded under another

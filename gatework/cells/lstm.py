@@ -11,7 +11,7 @@ from gatework.cells.base import RecurrentCell, State, StepWeights, layer_norm
 class LSTMCell(RecurrentCell):
     """Long short-term memory cell; gates stacked i, f, g, o like torch.nn.
 
-    Equations (``step`` computes them line for line)::
+    Equations (``step`` computes them in this order; how it evaluates the tanh, below)::
 
         i_t = σ(W_ii x_t + b_ii + W_hi h_prev + b_hi)    input gate
         f_t = σ(W_if x_t + b_if + W_hf h_prev + b_hf)    forget gate
@@ -86,7 +86,7 @@ class LSTMCell(RecurrentCell):
         H = self.hidden_size
         h_prev, c_prev = state
         out = {} if rec is None else rec  # where to write each value (None: a new tensor)
-        pre = self.hidden_projection(h_prev, w, mask, add=xp_t, out=out.get("s"))  # i,f,−2g,o
+        pre = self.hidden_projection(h_prev, w, mask, add=xp_t, out=out.get("s"))  # ×−2 in block g
         s = pre.sigmoid_()  # i_t, f_t, o_t = σ(...), and u_g = σ(−2 g_pre) in block g
         i, f, u_g, o = self.split(s, "s", rec)  # (B, H) each
         c = torch.addcmul(i, f, c_prev, out=out.get("c"))  # f_t ⊙ c_prev + i_t, then
