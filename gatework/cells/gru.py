@@ -132,11 +132,13 @@ class GRUCell(RecurrentCell):
         q_rz, q_n = q_x.split([2 * H, H], -1)
         q_r, q_z = q_rz.chunk(2, -1)
         torch.addcmul(rz, rz, rz, value=-1, out=q_rz)  # σ' = [r (1 − r), z (1 − z)]
-        torch.addcmul(n.new_ones(()), n, n, value=-1, out=q_n).mul_(torch.rsub(z, 1))  # q_n
+        torch.addcmul(n.new_ones(()), n, n, value=-1, out=q_n)  # 1 − n²
+        q_n.addcmul_(q_n, z, value=-1)  # q_n = (1 − n²) − (1 − n²) z
         q_z.mul_(h_n)  # (h_prev − n) z (1 − z)
         q_r.mul_(q_n).mul_(hn)  # q_n hn r (1 − r)
-        q_h = q_x.clone()
-        q_h[..., 2 * H :].mul_(r)
+        q_h = torch.empty_like(q_x)  # [q_r, q_z] copied, q_n ⊙ r: no pass over a clone
+        q_h[..., : 2 * H].copy_(q_rz)
+        torch.mul(q_n, r, out=q_h[..., 2 * H :])
         return q_x, q_h, (q_x, q_h, z)
 
     def step_backward(self, factors: tuple, dh: Tensor, dstate: State, d_out_prev: Tensor) -> tuple:
