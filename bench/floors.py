@@ -7,9 +7,9 @@ Two floors, each timed in one process next to torch.nn (median of many repeats, 
   ``bench/rnn_speed.py`` and in training), each timed alone at its real shape. Their sum bounds
   every implementation that computes in float32 with this BLAS; ``ratio`` is that sum over
   torch.nn's forward+backward.
-- ``lstm_ops``: the LSTM's per-step tensor ops (9 forward, 5 backward, the equations of
-  ``LSTMCell.step`` and ``step_backward``) in a bare loop: views made in advance, no function
-  calls, inference mode. What remains above it in ``gatework`` is Python structure and the
+- ``lstm_ops``: the LSTM's per-step tensor ops (the equations of ``LSTMKernel.step`` and
+  ``step_backward``, ``gatework/cells/fast/lstm.py``) in a bare loop: views made in advance, no
+  function calls, inference mode. What remains above it in ``gatework`` is Python structure and the
   work done once per sequence.
 
 Usage::
@@ -87,13 +87,13 @@ def lstm_ops_floor(B: int, T: int, F: int, H: int, repeats: int) -> float:
 
     def run():
         h_prev, c_prev = torch.zeros(B, H), torch.zeros(B, H)
-        for t in range(T):  # LSTMCell.step
+        for t in range(T):  # LSTMKernel.step
             S[t].addmm_(h_prev, w_t).sigmoid_()
             c_prev = torch.addcmul(i_[t], f_[t], c_prev, out=C[t]).addcmul_(i_[t], ug_[t], value=-2)
             u = torch.mul(c_prev, minus_two, out=UC[t]).sigmoid_()
             h_prev = torch.addcmul(o_[t], o_[t], u, value=-2, out=Hs[t])
         dh, dc, zero = torch.zeros(B, H), torch.zeros(B, H), torch.zeros(B, H)
-        for t in range(T - 1, -1, -1):  # LSTMCell.step_backward and the loop's matmul
+        for t in range(T - 1, -1, -1):  # LSTMKernel.step_backward and the loop's matmul
             dc = torch.addcmul(dc, dh, A[t])
             d_pre = P[t].mul_(torch.cat([dc, dc, dc, dh], dim=1))
             dc = dc * f_[t]

@@ -51,9 +51,8 @@ def build(cell: str, impl: str, F: int, H: int, device: str):
     if impl == "torch":
         return theirs
     ours = ours_cls.from_torch(theirs)
-    if impl == "autograd":  # the plain path: autograd through the time loop
-        for _, rec in ours.recurrences():
-            rec.fast_backward = False
+    if impl == "textbook":  # the cells' textbook step, autograd through the time loop
+        ours.fast = False
     return ours
 
 
@@ -158,7 +157,7 @@ def main() -> None:
         "--impls",
         nargs="+",
         default=["torch", "ours"],
-        help="torch, ours (hand-written backward), autograd (plain loop)",
+        help="torch, ours (the fast kernel), textbook (the cells' step with autograd)",
     )
     parser.add_argument("--repeats", type=int, default=30)
     parser.add_argument("--threads", type=int, default=0, help="torch CPU threads (0: default)")

@@ -7,7 +7,7 @@ from torch import nn
 from gatework.cells.gru import GRUCell
 from gatework.cells.lstm import LSTMCell
 from gatework.cells.simple_rnn import SimpleRNNCell
-from gatework.cells.stack import RecurrentLayer
+from gatework.cells.stack import RecurrentStack
 
 _ARGS = """
     Args:
@@ -21,6 +21,8 @@ _ARGS = """
         recurrent_dropout: dropout on h_prev before the recurrent matmul, one mask per
             sequence reused at every step (Gal & Ghahramani 2016), in training, in [0, 1).
         layer_norm: layer-normalise the input and recurrent projections (Ba et al. 2016).
+        fast: run the fast kernel (``gatework.cells.fast``) where it covers the cell; False
+            always runs the cells' textbook ``step`` with autograd (same numbers, slower).
 """
 
 _SHAPE = """
@@ -30,7 +32,7 @@ _SHAPE = """
 """
 
 
-class SimpleRNN(RecurrentLayer):
+class SimpleRNN(RecurrentStack):
     __doc__ = (
         "Elman RNN layer, a drop-in for ``torch.nn.RNN`` (see ``SimpleRNNCell`` for the math).\n\n"
         "    Parameters: torch.nn's layout, F·H + H·H + 2H per layer and direction (27 for F=4,\n"
@@ -56,6 +58,7 @@ class SimpleRNN(RecurrentLayer):
         recurrent_dropout: float = 0.0,
         layer_norm: bool = False,
         nonlinearity: str = "tanh",
+        fast: bool = True,
     ):
         super().__init__(
             input_size,
@@ -67,20 +70,36 @@ class SimpleRNN(RecurrentLayer):
             bidirectional,
             recurrent_dropout,
             layer_norm,
+            fast,
             nonlinearity=nonlinearity,
         )
 
+    @property
+    def nonlinearity(self) -> str:
+        """``"tanh"`` or ``"relu"``, for every cell; may be changed at any time."""
+        return self.cell_kwargs["nonlinearity"]
 
-class LSTM(RecurrentLayer):
+    @nonlinearity.setter
+    def nonlinearity(self, value: str) -> None:
+        for _, direction in self.directions():
+            direction.cell.nonlinearity = value  # checks the value
+        self.cell_kwargs["nonlinearity"] = value
+
+
+class LSTM(RecurrentStack):
     __doc__ = (
         "LSTM layer, a drop-in for ``torch.nn.LSTM`` (see ``LSTMCell`` for the math).\n\n"
         "    Parameters: 4× those of SimpleRNN (gates i, f, g, o stacked in each weight).\n"
         + _ARGS
-        + _SHAPE.format(lstm=", or (h_n, c_n) both (L·D, B, H)")
+        + "        forget_bias: start b_f at this value (Keras' unit_forget_bias: 1.0), or None.\n"
+        "        peephole: the gates also see the cell (Gers & Schmidhuber 2000).\n"
+        "        proj_size: P > 0 projects h_t to P units (LSTMP), as torch.nn's proj_size.\n"
+        + _SHAPE.format(lstm=", or (h_n, c_n) with h_n (L·D, B, P or H), c_n (L·D, B, H)")
     )
 
     cell_class = LSTMCell
     torch_class = nn.LSTM
+    torch_options = ("proj_size",)
 
     def __init__(
         self,
@@ -93,6 +112,10 @@ class LSTM(RecurrentLayer):
         bidirectional: bool = False,
         recurrent_dropout: float = 0.0,
         layer_norm: bool = False,
+        forget_bias: float | None = None,
+        peephole: bool = False,
+        proj_size: int = 0,
+        fast: bool = True,
     ):
         super().__init__(
             input_size,
@@ -104,10 +127,14 @@ class LSTM(RecurrentLayer):
             bidirectional,
             recurrent_dropout,
             layer_norm,
+            fast,
+            forget_bias=forget_bias,
+            peephole=peephole,
+            proj_size=proj_size,
         )
 
 
-class GRU(RecurrentLayer):
+class GRU(RecurrentStack):
     __doc__ = (
         "GRU layer, a drop-in for ``torch.nn.GRU`` (see ``GRUCell`` for the math).\n\n"
         "    Parameters: 3× those of SimpleRNN (gates r, z, n stacked in each weight).\n"
@@ -132,6 +159,7 @@ class GRU(RecurrentLayer):
         recurrent_dropout: float = 0.0,
         layer_norm: bool = False,
         reset_after: bool = True,
+        fast: bool = True,
     ):
         super().__init__(
             input_size,
@@ -143,5 +171,6 @@ class GRU(RecurrentLayer):
             bidirectional,
             recurrent_dropout,
             layer_norm,
+            fast,
             reset_after=reset_after,
         )

@@ -1,125 +1,53 @@
-"""The one time loop: run any cell over a sequence, forwards or backwards in time."""
+"""The one time loop: run any cell's ``step`` over a sequence, forwards or backwards in time."""
 
 from __future__ import annotations
-
-from collections.abc import Collection
 
 import torch
 from torch import Tensor
 
 from gatework.cells.base import RecurrentCell, State
 
-CHUNK_BYTES = 1 << 20  # (k, B, G*H) buffers of a chunk of steps: about one core's L2 cache
-
-
-def time_chunks(T: int, step_bytes: int, descending: bool, on_cpu: bool = True) -> list[range]:
-    """Steps 0..T−1 in walking order (``descending``: from T−1 down), cut into chunks of k
-    steps whose buffers of ``step_bytes`` per step fit in ``CHUNK_BYTES``: work that makes
-    several passes over a chunk (project it, then step through it; or take its local
-    derivatives, then step back through it) then reads it from the cache, not from memory.
-    Off the CPU, one chunk."""
-    k = max(1, CHUNK_BYTES // step_bytes) if on_cpu else T  # a GPU gains only launches
-    starts = range(0, T, k)
-    if not descending:
-        return [range(a, min(a + k, T)) for a in starts]
-    return [range(min(a + k, T) - 1, a - 1, -1) for a in reversed(starts)]
-
-
-def _rows(buf: Tensor, T: int) -> list[Tensor] | tuple[Tensor, ...]:
-    """The (B, ·) row of ``buf`` that each of T steps uses: its own, or row t mod len(buf)."""
-    rows = buf.unbind(0)
-    return rows if len(rows) == T else [rows[t % len(rows)] for t in range(T)]
-
-
-def record_views(
-    cell: RecurrentCell,
-    xp: Tensor,
-    rec: dict[str, Tensor],
-    keep: Collection[str] | None = None,
-    T: int | None = None,
-) -> list[dict]:
-    """Allocate the recording buffers and cut them into every step's named views.
-
-    Fills ``rec`` with one (T, B, width*H) buffer per name of ``cell.recorded`` and ``"h"``
-    (``cell.xp_record``'s buffer is ``xp`` itself: the step overwrites its input projection),
-    then cuts ``xp`` and the buffers into the blocks ``cell.blocks`` names, so that no step
-    spends time slicing. Only the names in ``keep`` (all when None) are kept for every step: the
-    other buffers hold one step, (1, B, width*H), which every step overwrites (inference keeps
-    only ``"h"``). ``xp`` may hold fewer than ``T`` steps (a chunk's worth, when it is not
-    recorded): step t then uses its row t mod len(xp).
-
-    Returns:
-        T dicts (time order) of (B, ·) views: ``"xp"`` (unless it is recorded under another
-        name), every buffer and every block, and under ``"blocks:" + name`` the tuple of the
-        blocks of ``name`` (what ``RecurrentCell.split`` returns).
-    """
-    T, B, H = T or len(xp), xp.shape[1], cell.hidden_size
-    for name, width in {**cell.recorded, "h": 1}.items():
-        steps = T if keep is None or name in keep else 1
-        rec[name] = xp if name == cell.xp_record else xp.new_empty(steps, B, width * H)
-    full = {"xp": xp, **rec} if cell.xp_record is None else dict(rec)  # (T, B, ·) each
-    for name, parts in cell.blocks.items():
-        full.update(zip(parts, full[name].split([k * H for k in parts.values()], -1), strict=True))
-    per_name = {k: _rows(v, T) for k, v in full.items()}  # T x (B, ·) each
-    for name, parts in cell.blocks.items():  # T x (tuple of the (B, ·) blocks of name)
-        per_name["blocks:" + name] = list(zip(*(per_name[p] for p in parts), strict=True))
-    return [dict(zip(per_name, step, strict=True)) for step in zip(*per_name.values(), strict=True)]
-
 
 def scan(
     cell: RecurrentCell,
-    xp: Tensor | None,
+    wx: Tensor,
     state: State,
     reverse: bool = False,
     mask: Tensor | None = None,
-    rec: dict[str, Tensor] | None = None,
-    x: Tensor | None = None,
-    keep: Collection[str] | None = None,
+    lengths: Tensor | None = None,
+    trace: list[dict[str, Tensor]] | None = None,
 ) -> tuple[Tensor, State]:
-    """Apply ``cell.step`` at every time step: the only forward sequence loop of the package.
+    """``values = cell.step(wx_t, state)`` at every time step t, the state carried along.
 
     Args:
         cell: any ``RecurrentCell``.
-        xp: (T, B, G*H) input projections of all steps, time-major (one matmul, done before),
-            or None when ``x`` is given.
-        state: initial state, tuple of (B, H).
+        wx: (T, B, G*H) ``W_ih x_t + b_ih`` of every step, time-major (one matmul, done before).
+        state: initial state, tuple of (B, ·).
         reverse: walk from t = T−1 down to 0 (the backward direction of a bidirectional layer).
         mask: (B, H) recurrent dropout mask, the same at every step, or None.
-        rec: None, or (without autograd only) a dict that receives, in time order, (T, B, ·)
-            per name of ``cell.recorded`` and ``"h"``: out (for the hand-written backward and
-            for tracing). The buffers are allocated once; each step writes into its views, and
-            the steps run in inference mode (no autograd bookkeeping on any op).
-        x: None, or (recording only) the (T, B, F) inputs: then the loop computes
-            ``cell.input_projection`` chunk by chunk (``time_chunks``), each just before its steps
-            read it, still in the cache, into a buffer of its own: (T, B, G*H) when the step
-            records over it (``xp_record``), else one chunk's worth, reused.
-        keep: with ``rec``: the names kept for every step, None for all (``record_views``).
+        lengths: (B,) true length of each sequence (packed input), or None when all are T:
+            a sequence past its end keeps its state and outputs zeros, so its final state is
+            the one at its last step, in either direction.
+        trace: None, or a list that receives every step's named values in time order.
 
     Returns:
-        out (T, B, H) hidden states in time order, and the state after the last step.
+        out (T, B, ·) hidden states in time order, and the state after the last step.
     """
-    T, B = (x if xp is None else xp).shape[:2]
-    w = cell.step_weights()  # read by every step; prepared once
+    T = len(wx)
     walk = range(T - 1, -1, -1) if reverse else range(T)
-    if rec is None:
-        xps = xp.unbind(0)  # T x (B, G*H)
-        hs: list[Tensor] = [xp] * T
-        for t in walk:
-            hs[t], state = cell.step(xps[t], state, w, mask)
-        return torch.stack(hs), state  # (T, B, H)
-    chunks = [walk]
-    if x is not None:  # project chunk by chunk, into the recorded buffer or a chunk's worth
-        GH = len(cell.gates) * cell.hidden_size
-        chunks = time_chunks(T, B * GH * x.element_size(), reverse, x.device.type == "cpu")
-        k = T if cell.xp_record else max(map(len, chunks))
-        xp = x.new_empty(k, B, GH)  # step t's row: t mod k
-    views = record_views(cell, xp, rec, keep, T)
-    xp_name = cell.xp_record or "xp"  # the step's input, computed over in place when recorded
-    with torch.inference_mode():  # views and states are ordinary tensors, written in place
-        for steps in chunks:
-            if x is not None:
-                lo, n = min(steps[0], steps[-1]), len(steps)  # chunks start at multiples of k
-                cell.input_projection(x[lo : lo + n], out=xp[lo % len(xp) :][:n])
-            for t in steps:
-                _, state = cell.step(views[t][xp_name], state, w, mask, views[t])
-    return rec["h"], state
+    outs: list[Tensor] = [wx] * T
+    steps: list[dict[str, Tensor]] = [{}] * T
+    for t in walk:
+        values = cell.step(wx[t], state, mask)
+        new_state = tuple(values[name] for name in cell.state_names)
+        outs[t] = values["h"]
+        if lengths is not None:  # past its end, a sequence keeps its state
+            running = (t < lengths)[:, None]  # (B, 1)
+            new_state = tuple(
+                torch.where(running, n, s) for n, s in zip(new_state, state, strict=True)
+            )
+            outs[t] = outs[t] * running
+        state, steps[t] = new_state, values
+    if trace is not None:
+        trace += steps
+    return torch.stack(outs), state  # (T, B, ·)

@@ -5,16 +5,17 @@ from __future__ import annotations
 import torch
 from torch import Tensor
 
-from gatework.cells.stack import RecurrentLayer
+from gatework.cells.stack import RecurrentStack
 
 
 def trace_gates(
-    layer: RecurrentLayer, x: Tensor, state: Tensor | tuple | None = None
+    layer: RecurrentStack, x: Tensor, state: Tensor | tuple | None = None
 ) -> dict[str, Tensor]:
-    """Run ``layer`` on ``x`` once more, recording what every step computed.
+    """Run ``layer`` on ``x`` once more through the cells' textbook ``step``, and return every
+    value each step named: its gates and its new state.
 
-    The normal forward records nothing; this runs the same steps writing into buffers, without
-    autograd, in the layer's current mode (call ``layer.eval()`` first to switch off dropout).
+    Runs without autograd, in the layer's current mode (call ``layer.eval()`` first to switch
+    off dropout).
 
     Args:
         layer: a SimpleRNN, LSTM or GRU.
@@ -23,10 +24,10 @@ def trace_gates(
 
     Returns:
         ``{"l0.f": ..., "l0.c": ..., "l1_reverse.r": ...}``: keys ``l{k}[_reverse].{name}``
-        with the cell's gate names (``i f g o c h``, ``r z n h`` or ``h``), each (B, T, H),
-        batch first, in time order (also for the reverse direction).
+        with the names the cell's step returns (``i f g o c h``, ``r z n h`` or ``h``), each
+        (B, T, ·), batch first, in time order (also for the reverse direction).
     """
     trace: dict[str, Tensor] = {}
     with torch.no_grad():
         layer.run(x, state, trace=trace)
-    return {k: v.transpose(0, 1) for k, v in trace.items()}  # (T, B, H) -> (B, T, H)
+    return {k: v.transpose(0, 1) for k, v in trace.items()}  # (T, B, ·) -> (B, T, ·)

@@ -1,12 +1,10 @@
-"""Parameter counts, input checks, gate tracing and the hand-written backward."""
+"""Parameter counts, input checks, gate tracing, and which path a layer runs."""
 
 import pytest
 import torch
 
-import gatework.cells.loop as loop
+import gatework.cells.direction as direction
 from gatework.cells import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell, trace_gates
-from gatework.cells.bptt import bptt
-from gatework.cells.loop import scan
 
 
 def _count(module):
@@ -27,8 +25,8 @@ def test_parameter_counts():
 def test_wrong_feature_size_names_expected_and_actual():
     with pytest.raises(ValueError, match=r"input_size = 4 .*got shape \(2, 5, 3\)"):
         LSTM(4, 3)(torch.randn(2, 5, 3))
-    with pytest.raises(ValueError, match=r"\(T, B, F\).*got shape \(5, 3\)"):
-        GRU(3, 3, batch_first=False)(torch.randn(5, 3))
+    with pytest.raises(ValueError, match=r"\(T, B, F\) or \(T, F\).*got shape \(5,\)"):
+        GRU(3, 3, batch_first=False)(torch.randn(5))
     with pytest.raises(ValueError, match=r"expects input of shape \(B, 4\), got \(2, 3\)"):
         LSTMCell(4, 3)(torch.randn(2, 3))
 
@@ -58,6 +56,14 @@ def test_other_bad_options():
         LSTM(3, 4, layer_norm=True).to_torch()
     with pytest.raises(ValueError, match="reset_after=False has no torch.nn equivalent"):
         GRUCell(3, 4, reset_after=False).to_torch()
+    with pytest.raises(ValueError, match="peephole=True has no torch.nn equivalent"):
+        LSTM(3, 4, peephole=True).to_torch()
+    with pytest.raises(ValueError, match="torch.nn.LSTMCell has no proj_size"):
+        LSTMCell(3, 4, proj_size=2).to_torch()
+    with pytest.raises(ValueError, match=r"proj_size must be an int in \[0, hidden_size\), got 4"):
+        LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="forget_bias sets a bias: use bias=True"):
+        LSTM(3, 4, bias=False, forget_bias=1.0)
     with pytest.raises(ValueError, match="expects a torch.nn.LSTM"):
         LSTM.from_torch(torch.nn.GRU(3, 4))
 
@@ -125,112 +131,48 @@ def test_trace_reproduces_gru_and_rnn_by_hand():
     torch.testing.assert_close(trace_gates(rnn, x_tm)["l0.h"], rnn(x_tm)[0].transpose(0, 1))
 
 
-def test_tracing_is_off_in_the_normal_forward(monkeypatch):
-    """Only trace_gates asks the cells for named gate values."""
-
-    def fail(self, bufs):
-        raise AssertionError("gate values read outside trace_gates")
-
-    monkeypatch.setattr(LSTMCell, "gate_values", fail)
-    layer = LSTM(3, 4, num_layers=2, layer_norm=True).double()
-    out, _ = layer(torch.randn(2, 5, 3, dtype=torch.float64))
-    out.sum().backward()
-    with pytest.raises(AssertionError, match="outside trace_gates"):
-        trace_gates(layer, torch.randn(2, 5, 3, dtype=torch.float64))
-
-
-@pytest.mark.parametrize("cell_cls", [SimpleRNNCell, LSTMCell, GRUCell])
-@pytest.mark.parametrize("reverse", [False, True])
-@pytest.mark.parametrize("chunk_steps", [None, 1, 3])  # None: all 4 steps in one chunk
-def test_handwritten_backward_gradcheck(cell_cls, reverse, chunk_steps, monkeypatch):
-    cell = cell_cls(2, 3).double()
-    T, B = 4, 2
-    if chunk_steps is not None:  # the backward walks time in chunks of this many steps
-        monkeypatch.setattr(loop, "CHUNK_BYTES", chunk_steps * B * 3 * len(cell.gates) * 8)
-    x = torch.randn(T, B, 2, dtype=torch.float64, requires_grad=True)
-    state = tuple(
-        torch.randn(B, 3, dtype=torch.float64, requires_grad=True) for _ in cell.state_names
-    )
-    params = (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh)
-
-    def run(x, w_ih, b_ih, w_hh, b_hh, *state):  # the cell's own tensors, perturbed in place
-        out, final = bptt(cell, x, state, reverse)
-        return (out, *final)
-
-    assert torch.autograd.gradcheck(run, (x, *params, *state))
-    out_fast, _ = bptt(cell, x, state, reverse)
-    out_ref, _ = scan(cell, cell.input_projection(x), state, reverse)
-    torch.testing.assert_close(out_fast, out_ref, rtol=0, atol=1e-12)
-
-
-def test_no_grad_inference_matches():
-    layer = GRU(3, 4, num_layers=2).double()
+def test_trace_returns_what_the_textbook_step_names():
+    layer = LSTM(3, 4, peephole=True, proj_size=2).double()
     x = torch.randn(2, 5, 3, dtype=torch.float64)
-    with torch.no_grad():
-        fast = layer(x)[0]
-    torch.testing.assert_close(fast, layer(x)[0].detach(), rtol=0, atol=1e-12)
+    trace = trace_gates(layer, x)
+    assert {k: tuple(v.shape) for k, v in trace.items()} == {
+        **{f"l0.{n}": (2, 5, 4) for n in "ifgoc"},
+        "l0.h": (2, 5, 2),
+    }
+    torch.testing.assert_close(trace["l0.h"], layer(x)[0], rtol=0, atol=0)
 
 
-@pytest.mark.parametrize("cell_cls", [SimpleRNNCell, LSTMCell, GRUCell])
-def test_inference_keeps_only_the_outputs(cell_cls):
-    cell = cell_cls(2, 3).double()
-    T, B = 6, 4
-    x = torch.randn(T, B, 2, dtype=torch.float64)
-    state = cell.initial_state(B, x)
-    rec: dict = {}
-    with torch.no_grad():
-        out, final = scan(cell, None, state, False, None, rec, x, keep=("h",))
-        ref, ref_final = scan(cell, cell.input_projection(x), state)
-    torch.testing.assert_close(out, ref, rtol=0, atol=1e-12)
-    for s, r in zip(final, ref_final, strict=True):
-        torch.testing.assert_close(s, r, rtol=0, atol=1e-12)
-    kept = {k: v.shape[0] for k, v in rec.items() if k != cell.xp_record}  # xp_record: xp, T
-    assert kept == {k: (T if k == "h" else 1) for k in kept}
+class _Spy:
+    """Counts the calls of the fast kernel's entry point as the layers see it."""
+
+    def __init__(self, monkeypatch):
+        self.calls, real = 0, direction.bptt
+
+        def counting(*args, **kwargs):
+            self.calls += 1
+            return real(*args, **kwargs)
+
+        monkeypatch.setattr(direction, "bptt", counting)
 
 
-def test_relu_gradient_at_zero_matches_between_paths():
-    # bias-free, zero input and zero state: every pre-activation of the first step is exactly 0
-    layer = SimpleRNN(2, 3, nonlinearity="relu", bias=False).double()
-    x = torch.zeros(2, 4, 2, dtype=torch.float64)
-    x[:, 1:] = torch.randn(2, 3, 2, dtype=torch.float64)
-    grads = []
-    for fast in (True, False):
-        for _, rec in layer.recurrences():
-            rec.fast_backward = fast
-        xg = x.clone().requires_grad_(True)
-        out, _ = layer(xg)
-        out.pow(2).sum().backward()
-        grads.append(xg.grad)
-    torch.testing.assert_close(grads[0], grads[1], rtol=0, atol=1e-12)
+def test_layers_run_the_kernel_only_where_it_applies(monkeypatch):
+    spy = _Spy(monkeypatch)
+    x = torch.randn(2, 5, 3)
 
+    def calls(layer, inp=x):
+        before = spy.calls
+        layer(inp)
+        return spy.calls - before
 
-def test_nonlinearity_is_fixed_at_construction():
-    cell = SimpleRNNCell(2, 3)
-    with pytest.raises(AttributeError, match="fixed at construction .*nonlinearity='relu'"):
-        cell.nonlinearity = "relu"
-    assert cell.nonlinearity == "tanh"
-
-
-@pytest.mark.parametrize("layer_cls", [SimpleRNN, LSTM, GRU])
-def test_weight_gradients_when_the_input_needs_none(layer_cls):
-    # data inputs carry no gradient: the backward skips δx of the first layer, not the weights'
-    theirs = layer_cls.torch_class(3, 4, num_layers=2, batch_first=True).double()
-    ours = layer_cls.from_torch(theirs)
-    x = torch.randn(2, 5, 3, dtype=torch.float64)
-    for layer in (theirs, ours):
-        out, _ = layer(x)
-        out.pow(2).sum().backward()
-    for name, rec in ours.recurrences():
-        for p_name, p in rec.cell.named_parameters():
-            expected = getattr(theirs, f"{p_name}_{name}").grad
-            torch.testing.assert_close(p.grad, expected, rtol=0, atol=1e-10)
-
-
-def test_time_chunks_cover_every_step_once_in_walking_order(monkeypatch):
-    monkeypatch.setattr(loop, "CHUNK_BYTES", 1000)
-    # 10 steps of 300 bytes in chunks of at most 1000 bytes: 3 steps per chunk, the last one short
-    up = loop.time_chunks(10, 300, False, True)
-    assert up == [range(0, 3), range(3, 6), range(6, 9), range(9, 10)]
-    down = loop.time_chunks(10, 300, True, True)
-    assert [list(c) for c in down] == [[9], [8, 7, 6], [5, 4, 3], [2, 1, 0]]
-    assert loop.time_chunks(10, 300, True, False) == [range(9, -1, -1)]  # off the CPU: one chunk
+    assert calls(GRU(3, 4, num_layers=2, bidirectional=True)) == 4  # every direction of the stack
+    assert calls(LSTM(3, 4, fast=False)) == 0
+    assert calls(LSTM(3, 4, recurrent_dropout=0.3).train()) == 0  # dropout: textbook path
+    assert calls(LSTM(3, 4, recurrent_dropout=0.3).eval()) == 1  # no mask at evaluation
+    assert calls(LSTM(3, 4, peephole=True)) == 0
+    assert calls(GRU(3, 4, reset_after=False)) == 0
+    assert calls(SimpleRNN(3, 4, layer_norm=True)) == 0
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor([5, 3]), batch_first=True)
+    assert calls(GRU(3, 4), packed) == 0
+    layer, before = LSTM(3, 4), spy.calls
+    trace_gates(layer, x)
+    assert spy.calls == before

@@ -1,22 +1,23 @@
-"""Fast path: the time loop as one autograd Function with a hand-written backward (BPTT).
+"""The time loop as one autograd Function with a hand-written backward through time (BPTT).
 
-Autograd through ``scan`` records ~10 small ops per step and replays them one by one; at the
-sizes of this project that per-op overhead, not arithmetic, dominates. Here the forward runs
-the very same ``cell.step`` without autograd, recording the values the backward needs; the
-backward walks time in chunks of steps (``loop.time_chunks``, sized to stay in the CPU cache)
-and has two parts per chunk, both written by each cell next to its forward equations:
+Autograd through the textbook loop records ~10 small ops per step and replays them one by one;
+at the sizes of this project that per-op overhead, not arithmetic, dominates. Here the forward
+runs a kernel's steps without autograd, recording the values the backward needs
+(``loop.record``); the backward walks time in chunks of steps (``loop.time_chunks``, sized to
+stay in the CPU cache) and has two parts per chunk, both written by each kernel next to its
+forward step:
 
-1. ``cell.backward_factors``: the local derivatives of the chunk's steps, all at once, and the
+1. ``kernel.backward_factors``: the local derivatives of the chunk's steps, all at once, and the
    two (k, B, G*H) buffers that become δxp and δhp (possibly the same tensor): step t
    multiplies δh_t (or δc_t), which only the recurrence knows, into its slice in place.
-2. ``cell.step_backward``: the recurrence back in time, a handful of ops per step.
+2. ``kernel.step_backward``: the recurrence back in time, a handful of ops per step.
 
 The generic part, for any cell whose step is elementwise math on ``xp_t`` and
 ``hp_t = W_hh h_prev (+ b_hh)``::
 
     δh_t    = ∂L/∂out_t + δh_prev(from step t+1)
-    δh_prev(direct), δhp_t, δstate_prev = cell.step_backward(factors_t, δh_t, δstate_t,
-                                                             ∂L/∂out_prev)
+    δh_prev(direct), δhp_t, δstate_prev = kernel.step_backward(factors_t, δh_t, δstate_t,
+                                                               ∂L/∂out_prev)
     δh_prev = δh_prev(direct) + δhp_t W_hh                    one addmm per step
     δW_ih  += Σ_t δxp_tᵀ x_t ;  δb_ih += Σ_t δxp_t            per chunk, after its steps
     δW_hh  += Σ_t δhp_tᵀ h_prev,t ;  δb_hh += Σ_t δhp_t       (= δb_ih when b_hh is in xp)
@@ -34,8 +35,9 @@ import torch
 from torch import Tensor
 from torch.autograd.function import once_differentiable
 
-from gatework.cells.base import RecurrentCell, State
-from gatework.cells.loop import scan, time_chunks
+from gatework.cells.base import State
+from gatework.cells.fast.kernel import Kernel
+from gatework.cells.fast.loop import record, time_chunks
 
 
 def _previous(seq: Tensor, first: Tensor, reverse: bool) -> Tensor:
@@ -74,25 +76,25 @@ def _add_hidden_gradient(
 
 class _BPTT(torch.autograd.Function):
     @staticmethod
-    def forward(ctx, cell, reverse, x, weight_ih, bias_ih, weight_hh, bias_hh, *state0):
+    def forward(ctx, kernel, reverse, x, weight_ih, bias_ih, weight_hh, bias_hh, *state0):
         rec: dict[str, Tensor] = {}
-        out, state = scan(cell, None, state0, reverse, None, rec, x)  # (T, B, H)
-        ctx.cell, ctx.reverse, ctx.names = cell, reverse, list(rec)
+        out, state = record(kernel, x, state0, reverse, rec)  # (T, B, H)
+        ctx.kernel, ctx.reverse, ctx.names = kernel, reverse, list(rec)
         ctx.save_for_backward(x, weight_ih, weight_hh, *rec.values(), *state0)
         return (out, *(s.clone() for s in state))  # the final state, apart from the buffers
 
     @staticmethod
     @once_differentiable
     def backward(ctx, d_out, *d_state_n):
-        cell, reverse, names = ctx.cell, ctx.reverse, ctx.names
+        kernel, reverse, names = ctx.kernel, ctx.reverse, ctx.names
         x, weight_ih, weight_hh, *saved = ctx.saved_tensors
         rec = dict(zip(names, saved[: len(names)], strict=True))
-        state0 = dict(zip(cell.state_names, saved[len(names) :], strict=True))
+        state0 = dict(zip(kernel.state_names, saved[len(names) :], strict=True))
         (T, B, F), (GH, H) = x.shape, weight_hh.shape
         # ∂L/∂out of the step before each step, zeros before the first: T x (B, H)
         d_outs, zero = list(d_out.unbind(0)), torch.zeros_like(d_out[0])
         d_out_prev = d_outs[1:] + [zero] if reverse else [zero] + d_outs[:-1]
-        shared = cell.fold_hidden_bias  # δxp = δhp (b_hh folded into xp)
+        shared = kernel.fold_hidden_bias  # δxp = δhp (b_hh folded into xp)
         # the weight-gradient sums Σ_t x_tᵀ δxp_t, Σ_t h_prev,tᵀ δhp_t, Σ_t δxp_t, Σ_t δhp_t,
         # accumulated chunk by chunk: (F, G*H), (H, G*H), (G*H,), (G*H,)
         d_wi, d_wh, d_bi = x.new_zeros(F, GH), x.new_zeros(H, GH), x.new_zeros(GH)
@@ -106,14 +108,14 @@ class _BPTT(torch.autograd.Function):
             rec_k = {k: v[sl] for k, v in rec.items()}  # (k, B, ·) each
             prev = {  # the previous states the cell's derivatives read, (k, B, H) each
                 k: _previous(rec_k[k], _before(rec[k], state0[k], sl, reverse), reverse)
-                for k in cell.needs_previous
+                for k in kernel.needs_previous
             }
             # the first two, (k, B, G*H), become δxp and δhp in place, step by step
-            d_xp, d_hp, local = cell.backward_factors(rec_k, prev)
+            d_xp, d_hp, local = kernel.backward_factors(rec_k, prev)
             factors = list(zip(*(f.unbind(0) for f in local), strict=True))  # k x (B, ·) tuples
             with torch.inference_mode():
                 for t in steps:
-                    dh_direct, d_hp_t, d_rest = cell.step_backward(
+                    dh_direct, d_hp_t, d_rest = kernel.step_backward(
                         factors[t - lo], dh, d_rest, d_out_prev[t]
                     )
                     dh = torch.addmm(dh_direct, d_hp_t, weight_hh)  # δh of the step before
@@ -134,23 +136,23 @@ class _BPTT(torch.autograd.Function):
         return (None, None, d_x, d_weight_ih, d_bias_ih, d_weight_hh, d_bias_hh, dh, *d_rest)
 
 
-def bptt(
-    cell: RecurrentCell, x: Tensor, state: State, reverse: bool = False
-) -> tuple[Tensor, State]:
-    """``scan(cell, cell.input_projection(x), state, reverse)`` with the hand-written backward.
+def bptt(kernel: Kernel, x: Tensor, state: State, reverse: bool = False) -> tuple[Tensor, State]:
+    """The kernel's cell run over ``x`` (its input projection included), with the hand-written
+    backward; without autograd (inference), the recording loop keeping only h.
 
     Args:
-        cell: a cell with ``fast_path_ok`` (no layer norm; GRU with ``reset_after=True``).
-        x: (T, B, F) time-major inputs; the input projection runs inside (its backward too).
+        kernel: the fast form of a cell.
+        x: (T, B, F) time-major inputs.
         state: initial state, tuple of (B, H).
         reverse: walk the sequence from the last step to the first.
 
     Returns:
-        out (T, B, H) and the final state, as ``scan`` returns them.
+        out (T, B, H) and the final state, as the textbook loop returns them.
     """
     if not torch.is_grad_enabled():  # inference: the recording loop, its buffers then dropped
-        out, final = scan(cell, None, state, reverse, None, {}, x, keep=("h",))
+        out, final = record(kernel, x, state, reverse, {}, keep=("h",))
         return out, tuple(s.clone() for s in final)  # not views into the buffers
+    cell = kernel.cell
     params = (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh)
-    out, *final = _BPTT.apply(cell, reverse, x, *params, *state)
+    out, *final = _BPTT.apply(kernel, reverse, x, *params, *state)
     return out, tuple(final)
