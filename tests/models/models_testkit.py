@@ -3,7 +3,6 @@ but configs/model)."""
 
 from __future__ import annotations
 
-import importlib
 from pathlib import Path
 
 import lightning as L
@@ -18,16 +17,7 @@ MODEL_CONFIGS = Path(__file__).resolve().parents[2] / "configs" / "model"
 CONFIG_NAMES = sorted(p.stem for p in MODEL_CONFIGS.glob("*.yaml"))
 
 
-def cells_available() -> bool:
-    """True once gatework.cells exports the SimpleRNN, LSTM and GRU layers."""
-    try:
-        cells = importlib.import_module("gatework.cells")
-    except ImportError:
-        return False
-    return all(hasattr(cells, name) for name in ("SimpleRNN", "LSTM", "GRU"))
-
-
-BACKENDS = ["torch", "gatework"] if cells_available() else ["torch"]
+BACKENDS = ["torch", "gatework"]
 
 
 def windows(

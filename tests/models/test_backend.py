@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import pytest
 import torch
-from models_testkit import build, cells_available, make_spec, sine
+from models_testkit import build, make_spec, sine
 from torch import nn
 
 from gatework.datamodules.spec import SeriesSpec
 from gatework.models.recurrent_backend import make_recurrent
 
-needs_cells = pytest.mark.skipif(not cells_available(), reason="gatework.cells has no layers yet")
 SPEC = SeriesSpec(input_len=12, n_inputs=2, n_targets=2, n_ahead=3, target_input_index=(0, 1))
 CASES = [
     ("rnn", "vector", {"bidirectional": True, "num_layers": 2}),
@@ -41,34 +40,52 @@ def test_unknown_backend_lists_the_choices():
         make_recurrent("gru", 2, 4, backend="cudnn")
 
 
-def copy_into_gatework(torch_model: nn.Module, gatework_model: nn.Module) -> None:
-    """Gives ``gatework_model`` the weights of its backend=torch twin."""
-    copied = []
+def copy_into_gatework(torch_model: nn.Module, gatework_model: nn.Module) -> list[tuple]:
+    """Gives ``gatework_model`` the weights of its backend=torch twin.
+
+    Returns:
+        Every parameter of the twins as (name, torch's, gatework's) pairs.
+    """
+    copied, pairs = [], []
     for name, module in torch_model.named_children():
         if isinstance(module, nn.RNNBase):
-            setattr(gatework_model, name, type(getattr(gatework_model, name)).from_torch(module))
+            ours = type(getattr(gatework_model, name)).from_torch(module)
+            setattr(gatework_model, name, ours)
             copied.append(name + ".")
+            pairs += [
+                (f"{name}.{p}_{d}", getattr(module, f"{p}_{d}"), param)
+                for d, direction in ours.directions()
+                for p, param in direction.cell.named_parameters()
+            ]
     result = gatework_model.load_state_dict(torch_model.state_dict(), strict=False)
     assert copied and all(key.startswith(tuple(copied)) for key in result.missing_keys)
+    ours_by_name = dict(gatework_model.named_parameters())
+    pairs += [
+        (name, p, ours_by_name[name])
+        for name, p in torch_model.named_parameters()
+        if not name.startswith(tuple(copied))
+    ]
+    assert len(pairs) == len(list(torch_model.parameters())) == len(ours_by_name)
+    return pairs
 
 
-@needs_cells
 @pytest.mark.parametrize(("name", "mode", "overrides"), CASES, ids=[c[0] for c in CASES])
 def test_backends_give_identical_outputs(name: str, mode: str, overrides: dict):
     spec = SeriesSpec(**{**SPEC.__dict__, "target_mode": mode})
     overrides = {"hidden_size": 8, **overrides}
     ref = build(name, spec, backend="torch", **overrides).double().eval()
     ours = build(name, spec, backend="gatework", **overrides).double().eval()
-    copy_into_gatework(ref, ours)
+    pairs = copy_into_gatework(ref, ours)
     x = torch.randn(3, 12, 2, dtype=torch.float64)
     expected, got = ref.forecast(x), ours.forecast(x)
     torch.testing.assert_close(got, expected, rtol=1e-10, atol=1e-10)
-    expected.sum().backward()
-    got.sum().backward()
-    torch.testing.assert_close(ours.head.weight.grad, ref.head.weight.grad)
+    weights = torch.randn_like(expected)
+    (expected * weights).sum().backward()
+    (got * weights).sum().backward()
+    for name, theirs, mine in pairs:  # every parameter, the recurrent ones included
+        torch.testing.assert_close(mine.grad, theirs.grad, rtol=1e-10, atol=1e-10, msg=name)
 
 
-@needs_cells
 def test_gatework_only_options_train():
     series = sine(40)
     spec = make_spec(series, input_len=8, n_ahead=1)
