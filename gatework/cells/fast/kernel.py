@@ -47,8 +47,8 @@ class StepWeights(NamedTuple):
 
 @lru_cache(maxsize=64)
 def _gate_scale(mask: tuple[bool, ...], H: int, dtype: torch.dtype, device: torch.device) -> Tensor:
-    scale = torch.tensor([-2.0 if tanh else 1.0 for tanh in mask], dtype=dtype, device=device)
-    return scale.repeat_interleave(H)  # (G*H,)
+    values = [-2.0 if tanh else 1.0 for tanh in mask for _ in range(H)]
+    return torch.tensor(values, dtype=dtype, device=device)  # (G*H,)
 
 
 class Kernel:
