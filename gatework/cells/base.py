@@ -40,8 +40,8 @@ def layer_norm(v: Tensor, H: int, gain: Tensor, bias: Tensor | None = None) -> T
     """
     blocks = v.unflatten(-1, (-1, H))  # (..., g, H)
     var, mean = torch.var_mean(blocks, -1, correction=0, keepdim=True)
-    normed = ((blocks - mean) * torch.rsqrt(var + 1e-5)).flatten(-2)  # (..., g*H)
-    return normed * gain if bias is None else torch.addcmul(bias, normed, gain)
+    normed = ((blocks - mean) / torch.sqrt(var + 1e-5)).flatten(-2)  # (..., g*H)
+    return normed * gain if bias is None else normed * gain + bias
 
 
 class RecurrentCell(nn.Module):
@@ -121,8 +121,8 @@ class RecurrentCell(nn.Module):
         """``W_hh (m ⊙ h_prev) + b_hh``, the state's share of every gate, or of ``gate`` only.
 
         Args:
-            h_prev: (B, H) previous hidden state.
-            mask: (B, H) recurrent dropout mask m (the same at every step), or None.
+            h_prev: (B, H) previous hidden state ((B, P) for an LSTM with ``proj_size=P``).
+            mask: recurrent dropout mask m, shaped like h_prev (the same at every step), or None.
             gate: one gate's rows only (GRU with ``reset_after=False``), or all.
 
         Returns:

@@ -6,7 +6,7 @@ import torch
 from torch import Tensor, nn
 
 from gatework.cells.base import RecurrentCell, State
-from gatework.cells.fast import bptt, kernel_for
+from gatework.cells.fast import kernel_for, run_kernel
 from gatework.cells.loop import scan
 
 
@@ -62,7 +62,7 @@ class DirectionalLayer(nn.Module):
         if fast and mask is None and lengths is None and trace is None:
             kernel = kernel_for(self.cell)
             if kernel is not None:  # input projection inside, chunk by chunk
-                return bptt(kernel, x.contiguous(), state, self.reverse)
+                return run_kernel(kernel, x, state, self.reverse)
         steps: list[dict[str, Tensor]] | None = None if trace is None else []
         wx = self.cell.input_projection(x)  # (T, B, G*H), all steps in one matmul
         out, state = scan(self.cell, wx, state, self.reverse, mask, lengths, steps)

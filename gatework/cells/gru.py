@@ -74,7 +74,7 @@ class GRUCell(RecurrentCell):
         z_t = torch.sigmoid(wx_z + wh_z)
         if self.reset_after:  # torch.nn, cuDNN: reset the projected state
             n_t = torch.tanh(wx_n + r_t * wh_n)
-        else:  # Cho et al. 2014: reset h_prev, then project it
+        else:  # Cho et al. 2014: reset h_prev, then project it (wh_n above goes unused)
             n_t = torch.tanh(wx_n + self.hidden_projection(r_t * h_prev, mask, gate="n"))
         h_t = (1 - z_t) * n_t + z_t * h_prev
         return {"r": r_t, "z": z_t, "n": n_t, "h": h_t}

@@ -76,14 +76,19 @@ class SimpleRNN(RecurrentStack):
 
     @property
     def nonlinearity(self) -> str:
-        """``"tanh"`` or ``"relu"``, for every cell; may be changed at any time."""
-        return self.cell_kwargs["nonlinearity"]
+        """``"tanh"`` or ``"relu"``, read from the cells; setting it sets every cell's."""
+        found = {direction.cell.nonlinearity for _, direction in self.directions()}
+        if len(found) > 1:
+            raise ValueError(
+                f"the cells of this SimpleRNN disagree ({sorted(found)}): set the layer's "
+                "nonlinearity to give every cell the same"
+            )
+        return found.pop()
 
     @nonlinearity.setter
     def nonlinearity(self, value: str) -> None:
         for _, direction in self.directions():
             direction.cell.nonlinearity = value  # checks the value
-        self.cell_kwargs["nonlinearity"] = value
 
 
 class LSTM(RecurrentStack):

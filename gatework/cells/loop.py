@@ -28,26 +28,28 @@ def scan(
         lengths: (B,) true length of each sequence (packed input), or None when all are T:
             a sequence past its end keeps its state and outputs zeros, so its final state is
             the one at its last step, in either direction.
-        trace: None, or a list that receives every step's named values in time order.
+        trace: None, or an empty list that receives every step's named values in time order
+            (zeros past a sequence's end, like its outputs).
 
     Returns:
         out (T, B, ·) hidden states in time order, and the state after the last step.
     """
-    T = len(wx)
-    walk = range(T - 1, -1, -1) if reverse else range(T)
-    outs: list[Tensor] = [wx] * T
-    steps: list[dict[str, Tensor]] = [{}] * T
+    walk = range(len(wx) - 1, -1, -1) if reverse else range(len(wx))
+    outs: list[Tensor] = []
     for t in walk:
         values = cell.step(wx[t], state, mask)
         new_state = tuple(values[name] for name in cell.state_names)
-        outs[t] = values["h"]
-        if lengths is not None:  # past its end, a sequence keeps its state
+        if lengths is not None:  # past its end, a sequence keeps its state and its values are 0
             running = (t < lengths)[:, None]  # (B, 1)
-            new_state = tuple(
-                torch.where(running, n, s) for n, s in zip(new_state, state, strict=True)
-            )
-            outs[t] = outs[t] * running
-        state, steps[t] = new_state, values
-    if trace is not None:
-        trace += steps
+            pairs = zip(new_state, state, strict=True)
+            new_state = tuple(torch.where(running, new, old) for new, old in pairs)
+            values = {name: v * running for name, v in values.items()}
+        outs.append(values["h"])
+        if trace is not None:
+            trace.append(values)
+        state = new_state
+    if reverse:  # back into time order
+        outs.reverse()
+        if trace is not None:
+            trace.reverse()
     return torch.stack(outs), state  # (T, B, ·)

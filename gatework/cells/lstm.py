@@ -35,6 +35,7 @@ class LSTMCell(RecurrentCell):
       (diagonal weights ``weight_ci``, ``weight_cf``, ``weight_co``, (H,) each).
     - ``proj_size=P`` (LSTMP, Sak et al. 2014; torch.nn's ``proj_size``): h_t is projected,
       ``h_t = W_hr (o_t ⊙ tanh(c_t))`` with ``weight_hr`` (P, H); h is P wide, c stays H.
+      (torch.nn's name; here ``hr`` reads "hidden to recurrent", not a reset gate.)
     - ``layer_norm=True``: every ``W x`` and ``W h`` above is layer-normalised (see
       ``RecurrentCell``) and ``h_t = o_t ⊙ tanh(LN_c(c_t))`` with its own gain ``ln_gain_c``
       and bias ``ln_bias_c`` (H,) (Ba et al. 2016); the state keeps c_t unnormalised.
@@ -48,7 +49,8 @@ class LSTMCell(RecurrentCell):
         layer_norm, forget_bias, peephole, proj_size: see above.
 
     Shape:
-        ``forward(x_t (B, F), (h, c) (B, H) each) -> (h_t, c_t)``.
+        ``forward(x_t (B, F), (h, c) (B, H) each) -> (h_t, c_t)``; h is (B, P) with
+        ``proj_size=P``.
     """
 
     gates = ("i", "f", "g", "o")
@@ -100,11 +102,12 @@ class LSTMCell(RecurrentCell):
 
         Args:
             wx_t: (B, 4H) ``W_ih x_t + b_ih``, the input's share of the four gates.
-            state: (h_prev, c_prev), (B, H) each.
-            mask: (B, H) recurrent dropout mask on h_prev, or None.
+            state: (h_prev, c_prev), (B, H) each (h_prev (B, P) with ``proj_size=P``).
+            mask: recurrent dropout mask on h_prev, shaped like it, or None.
 
         Returns:
-            ``{"i", "f", "g", "o", "c", "h"}``, (B, H) each; the new state is (h_t, c_t).
+            ``{"i", "f", "g", "o", "c", "h"}``, (B, H) each (h (B, P) with ``proj_size``); the
+            new state is (h_t, c_t).
         """
         h_prev, c_prev = state
         wx_i, wx_f, wx_g, wx_o = wx_t.chunk(4, -1)  # W_i* x_t + b_i*, (B, H) each

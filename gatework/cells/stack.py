@@ -28,7 +28,8 @@ class RecurrentStack(nn.Module):
         x: (B, T, F), or (T, F) unbatched, or a ``PackedSequence``; state: h (L·D, B, H), or
         (h, c) for LSTM ((L·D, H) unbatched); None means zeros.
         out: (B, T, D·H), the last layer's hidden states (a ``PackedSequence`` for packed
-        input); state as above, after each sequence's last step.
+        input); state as above, after each sequence's last step. With an LSTM's
+        ``proj_size=P``, P replaces H in out and h.
     """
 
     cell_class: ClassVar[type[RecurrentCell]]
@@ -166,7 +167,8 @@ class RecurrentStack(nn.Module):
         return [tuple(p[j] for p in parts) for j in range(LD)]
 
     def extra_repr(self) -> str:
-        opts = "".join(f", {k}={v!r}" for k, v in self.cell_kwargs.items())
+        cell = self.directions()[0][1].cell  # the options as the cells hold them now
+        opts = "".join(f", {k}={getattr(cell, k)!r}" for k in self.cell_kwargs)
         return (
             f"{self.input_size}, {self.hidden_size}, num_layers={self.num_layers}, "
             f"batch_first={self.batch_first}, dropout={self.dropout}, "
@@ -214,7 +216,7 @@ class RecurrentStack(nn.Module):
             batch_first=self.batch_first,
             dropout=self.dropout,
             bidirectional=self.bidirectional,
-            **{k: self.cell_kwargs[k] for k in self.torch_options if k in self.cell_kwargs},
+            **{k: getattr(directions[0][1].cell, k) for k in self.torch_options},
         )
         module.to(directions[0][1].cell.weight_ih)
         with torch.no_grad():

@@ -146,13 +146,13 @@ class _Spy:
     """Counts the calls of the fast kernel's entry point as the layers see it."""
 
     def __init__(self, monkeypatch):
-        self.calls, real = 0, direction.bptt
+        self.calls, real = 0, direction.run_kernel
 
         def counting(*args, **kwargs):
             self.calls += 1
             return real(*args, **kwargs)
 
-        monkeypatch.setattr(direction, "bptt", counting)
+        monkeypatch.setattr(direction, "run_kernel", counting)
 
 
 def test_layers_run_the_kernel_only_where_it_applies(monkeypatch):
@@ -176,3 +176,30 @@ def test_layers_run_the_kernel_only_where_it_applies(monkeypatch):
     layer, before = LSTM(3, 4), spy.calls
     trace_gates(layer, x)
     assert spy.calls == before
+
+
+def test_trace_of_packed_sequences_is_zero_past_each_end():
+    layer = LSTM(3, 4, bidirectional=True).double()
+    x = torch.randn(2, 6, 3, dtype=torch.float64)
+    packed = torch.nn.utils.rnn.pack_padded_sequence(x, torch.tensor([6, 3]), batch_first=True)
+    trace = trace_gates(layer, packed)
+    out, (h_n, c_n) = layer(packed)
+    padded, _ = torch.nn.utils.rnn.pad_packed_sequence(out, batch_first=True)
+    torch.testing.assert_close(torch.cat([trace["l0.h"], trace["l0_reverse.h"]], -1), padded)
+    assert all(v[1, 3:].abs().max() == 0 for v in trace.values())
+    torch.testing.assert_close(trace["l0.c"][1, 2], c_n[0, 1])  # the forward final c, at t = 2
+    unbatched = trace_gates(layer, x[0])
+    torch.testing.assert_close(unbatched["l0.h"], trace_gates(layer, x)["l0.h"][0])
+
+
+def test_simple_rnn_nonlinearity_is_read_from_its_cells():
+    layer = SimpleRNN(3, 4, num_layers=2).double()
+    layer.layers[0].cell.nonlinearity = "relu"  # one cell changed by hand
+    with pytest.raises(ValueError, match=r"disagree \(\['relu', 'tanh'\]\)"):
+        _ = layer.nonlinearity
+    layer.layers[1].cell.nonlinearity = "relu"
+    assert layer.nonlinearity == "relu" and "nonlinearity='relu'" in repr(layer)
+    theirs = layer.to_torch()
+    assert theirs.nonlinearity == "relu"
+    x = torch.randn(2, 5, 3, dtype=torch.float64)
+    torch.testing.assert_close(theirs(x)[0], layer(x)[0], rtol=0, atol=1e-12)

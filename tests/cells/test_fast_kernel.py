@@ -7,10 +7,10 @@ import pytest
 import torch
 from cells_testkit import LAYERS, assert_same
 
-import gatework.cells.fast.loop as loop
+import gatework.cells.fast.recording as loop
 from gatework.cells import GRU, LSTM, GRUCell, LSTMCell, SimpleRNN, SimpleRNNCell
-from gatework.cells.fast import bptt, kernel_for
-from gatework.cells.fast.loop import record
+from gatework.cells.fast import kernel_for, run_kernel
+from gatework.cells.fast.recording import record
 
 TOL = 1e-10
 CASES = list(itertools.product(LAYERS, (1, 2), (False, True), (1, 3, None)))
@@ -62,7 +62,7 @@ def test_handwritten_backward_gradcheck(cell_cls, reverse, chunk_steps, monkeypa
     params = (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh)
 
     def run(x, w_ih, b_ih, w_hh, b_hh, *state):  # the cell's own tensors, perturbed in place
-        out, final = bptt(kernel_for(cell), x, state, reverse)
+        out, final = run_kernel(kernel_for(cell), x, state, reverse)
         return (out, *final)
 
     assert torch.autograd.gradcheck(run, (x, *params, *state))
@@ -135,3 +135,21 @@ def test_time_chunks_cover_every_step_once_in_walking_order(monkeypatch):
     down = loop.time_chunks(10, 300, True, True)
     assert [list(c) for c in down] == [[9], [8, 7, 6], [5, 4, 3], [2, 1, 0]]
     assert loop.time_chunks(10, 300, True, False) == [range(9, -1, -1)]  # off the CPU: one chunk
+
+
+def test_second_derivatives_are_refused_not_silently_wrong():
+    layer = GRU(2, 3).double()
+    x = torch.randn(2, 4, 2, dtype=torch.float64, requires_grad=True)
+    (g,) = torch.autograd.grad(layer(x)[0].square().sum(), x)  # first derivatives: fine
+    with pytest.raises(RuntimeError, match="not differentiable .*build the layer with fast=False"):
+        torch.autograd.grad(layer(x)[0].square().sum(), x, create_graph=True)
+    layer.fast = False  # the textbook step has second derivatives
+    (g2,) = torch.autograd.grad(layer(x)[0].square().sum(), x, create_graph=True)
+    torch.testing.assert_close(g2, g, rtol=0, atol=1e-12)
+    assert g2.requires_grad
+
+
+def test_a_frozen_layer_records_nothing_for_a_backward():
+    layer = LSTM(2, 3).double().requires_grad_(False)
+    out, _ = layer(torch.randn(2, 4, 2, dtype=torch.float64))  # grad mode on, nothing to train
+    assert out.grad_fn is None

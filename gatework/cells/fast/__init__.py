@@ -7,8 +7,8 @@ made:
 
 - tanh as ``1 − 2σ(−2a)``, with the rows that feed a tanh scaled by −2 once per sequence
   (``kernel.py``), so one sigmoid serves every gate and a product with a tanh is one op;
-- a recording loop (``loop.py``): every value written with ``out=`` into buffers allocated once,
-  views cut beforehand, steps run in inference mode, the input projected chunk by chunk;
+- a recording loop (``recording.py``): every value written with ``out=`` into buffers allocated
+  once, views cut beforehand, steps run in inference mode, the input projected chunk by chunk;
 - a hand-written backward through time (``bptt.py``), walking time in cache-sized chunks, with
   each cell's local derivatives (``lstm.py``, ``gru.py``, ``simple_rnn.py``).
 
@@ -22,7 +22,7 @@ it unless they trace gates, apply recurrent dropout, read packed sequences, or w
 from __future__ import annotations
 
 from gatework.cells.base import RecurrentCell
-from gatework.cells.fast.bptt import bptt
+from gatework.cells.fast.bptt import run_kernel
 from gatework.cells.fast.gru import GRUKernel
 from gatework.cells.fast.kernel import Kernel
 from gatework.cells.fast.lstm import LSTMKernel
@@ -44,4 +44,4 @@ def kernel_for(cell: RecurrentCell) -> Kernel | None:
     return kernel(cell) if kernel is not None and kernel.covers(cell) else None
 
 
-__all__ = ["KERNELS", "bptt", "kernel_for"]
+__all__ = ["KERNELS", "kernel_for", "run_kernel"]

@@ -3,9 +3,9 @@
 Autograd through the textbook loop records ~10 small ops per step and replays them one by one;
 at the sizes of this project that per-op overhead, not arithmetic, dominates. Here the forward
 runs a kernel's steps without autograd, recording the values the backward needs
-(``loop.record``); the backward walks time in chunks of steps (``loop.time_chunks``, sized to
-stay in the CPU cache) and has two parts per chunk, both written by each kernel next to its
-forward step:
+(``recording.record``); the backward walks time in chunks of steps (``recording.time_chunks``,
+sized to stay in the CPU cache) and has two parts per chunk, both written by each kernel next
+to its forward step:
 
 1. ``kernel.backward_factors``: the local derivatives of the chunk's steps, all at once, and the
    two (k, B, G*H) buffers that become δxp and δhp (possibly the same tensor): step t
@@ -33,11 +33,10 @@ from __future__ import annotations
 
 import torch
 from torch import Tensor
-from torch.autograd.function import once_differentiable
 
 from gatework.cells.base import State
 from gatework.cells.fast.kernel import Kernel
-from gatework.cells.fast.loop import record, time_chunks
+from gatework.cells.fast.recording import record, time_chunks
 
 
 def _previous(seq: Tensor, first: Tensor, reverse: bool) -> Tensor:
@@ -84,8 +83,12 @@ class _BPTT(torch.autograd.Function):
         return (out, *(s.clone() for s in state))  # the final state, apart from the buffers
 
     @staticmethod
-    @once_differentiable
     def backward(ctx, d_out, *d_state_n):
+        if torch.is_grad_enabled():  # create_graph=True: these gradients have no graph of their own
+            raise RuntimeError(
+                "the fast kernel's backward is not differentiable (no second derivatives, "
+                "create_graph=True): build the layer with fast=False"
+            )
         kernel, reverse, names = ctx.kernel, ctx.reverse, ctx.names
         x, weight_ih, weight_hh, *saved = ctx.saved_tensors
         rec = dict(zip(names, saved[: len(names)], strict=True))
@@ -136,9 +139,11 @@ class _BPTT(torch.autograd.Function):
         return (None, None, d_x, d_weight_ih, d_bias_ih, d_weight_hh, d_bias_hh, dh, *d_rest)
 
 
-def bptt(kernel: Kernel, x: Tensor, state: State, reverse: bool = False) -> tuple[Tensor, State]:
+def run_kernel(
+    kernel: Kernel, x: Tensor, state: State, reverse: bool = False
+) -> tuple[Tensor, State]:
     """The kernel's cell run over ``x`` (its input projection included), with the hand-written
-    backward; without autograd (inference), the recording loop keeping only h.
+    backward; when nothing needs a gradient, the recording loop keeping only h.
 
     Args:
         kernel: the fast form of a cell.
@@ -149,10 +154,11 @@ def bptt(kernel: Kernel, x: Tensor, state: State, reverse: bool = False) -> tupl
     Returns:
         out (T, B, H) and the final state, as the textbook loop returns them.
     """
-    if not torch.is_grad_enabled():  # inference: the recording loop, its buffers then dropped
+    cell, x = kernel.cell, x.contiguous()  # the chunks' projections read contiguous rows
+    params = (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh)
+    leaves = (x, *state, *(p for p in params if p is not None))
+    if not (torch.is_grad_enabled() and any(t.requires_grad for t in leaves)):  # inference
         out, final = record(kernel, x, state, reverse, {}, keep=("h",))
         return out, tuple(s.clone() for s in final)  # not views into the buffers
-    cell = kernel.cell
-    params = (cell.weight_ih, cell.bias_ih, cell.weight_hh, cell.bias_hh)
     out, *final = _BPTT.apply(kernel, reverse, x, *params, *state)
     return out, tuple(final)

@@ -13,7 +13,7 @@ Derivatives are taken with respect to the unscaled pre-activations, so the backw
 weights as they are.
 
 The step writes every value into the views ``rec`` of (T, B, ·) buffers that the recording loop
-allocated once (``loop.record_views``), with ``out=``, instead of into new tensors: the values
+allocated once (``recording.record_views``), with ``out=``, instead of into new tensors: the values
 the backward needs stay there (``bptt.py``).
 """
 
@@ -33,7 +33,8 @@ class StepWeights(NamedTuple):
 
     Attributes:
         w_t: (H, G*H) ``(scale ⊙ W_hh)ᵀ``, contiguous: the right factor of ``h_prev @ w_t``.
-        b: (G*H,) ``b_hh`` when the step adds it (not folded into the input projection), or None.
+        b: (G*H,) ``b_hh``, unscaled, when the step adds it (not folded into the input
+            projection), or None.
         one: 1 as a 0-dim tensor: ``tanh(a) = 1 + (−2)σ(−2a)`` in one op (a Python scalar
             there costs a conversion per call).
         minus_two: −2 as a 0-dim tensor: the argument ``−2c`` of a tanh computed in the step.
@@ -88,10 +89,7 @@ class Kernel:
         w, b = self.cell.weight_hh, self.cell.bias_hh
         if self.scale_hidden:
             w = w * self.scale[:, None]
-        if self.fold_hidden_bias or b is None:
-            b = None
-        elif self.scale_hidden:
-            b = b * self.scale
+        b = None if self.fold_hidden_bias else b  # kernels that keep b_hh apart leave it unscaled
         one, minus_two = self.scale.new_ones(()), self.scale.new_full((), -2.0)
         return StepWeights(w.t().contiguous(), b, one, minus_two)
 
