@@ -15,6 +15,7 @@ import pandas as pd
 from torch.utils.data import DataLoader
 
 from gatework.datamodules.audit import check_split, format_audit
+from gatework.datamodules.naive_scale import seasonal_naive_mae
 from gatework.datamodules.scaler import StandardScaler
 from gatework.datamodules.spec import SeriesSpec
 from gatework.datamodules.splits import SPLIT_NAMES, RowRange, split_rows
@@ -60,6 +61,8 @@ class SeriesDataModule(L.LightningDataModule):
         lookback: whether validation/test inputs may read rows before their split (targets never
             do); training windows always stay inside the training split.
         scale: standard-scale with statistics of the training rows (False: identity scaler).
+        period: season length in sampled steps of the in-sample seasonal naive forecast that
+            scales MASE (1: the naive forecast; 7 for weekly seasons in daily data).
         batch_size: windows per batch.
         num_workers: DataLoader worker processes.
     """
@@ -75,6 +78,7 @@ class SeriesDataModule(L.LightningDataModule):
         splits: Sequence | Mapping = (0.7, 0.15, 0.15),
         lookback: bool = False,
         scale: bool = True,
+        period: int = 1,
         batch_size: int = 32,
         num_workers: int = 0,
     ) -> None:
@@ -85,6 +89,7 @@ class SeriesDataModule(L.LightningDataModule):
         self.splits = plain(splits)
         self.lookback = bool(lookback)
         self.scale = bool(scale)
+        self.period = period
         if batch_size < 1 or num_workers < 0:
             raise ValueError(
                 f"data.batch_size must be >= 1 and data.num_workers >= 0, "
@@ -169,6 +174,7 @@ class SeriesDataModule(L.LightningDataModule):
             datasets[name] = WindowDataset(x, y, starts, geo, future)
             audits.append(check_split(name, rows, datasets[name], input_lo))
         self.datasets = datasets  # only once every split has its windows
+        naive_mae = seasonal_naive_mae(self._values[:, idx_tg], datasets["train"], self.period)
         self.spec = SeriesSpec(
             input_len=geo.input_len,
             n_inputs=len(table.inputs),
@@ -184,6 +190,7 @@ class SeriesDataModule(L.LightningDataModule):
             target_mean=tuple(float(v) for v in scaler.mean[idx_tg]),
             target_std=tuple(float(v) for v in scaler.std[idx_tg]),
             n_future=len(table.future),
+            mase_scale=tuple(float(v) for v in naive_mae),
         )
         self._audit = format_audit(self._header(), audits, self._scaler_line(), self.label)
 

@@ -45,8 +45,8 @@ class CSVDataModule(SeriesDataModule):
         future_columns: known-future covariates, served as ``x_future`` (B, n_ahead, P) read at
             the target rows: only columns whose values are known in advance (calendar, plans).
         **window: ``input_len``, ``horizon``, ``n_ahead``, ``target_mode``, ``sampling_rate``,
-            ``stride``, ``splits``, ``lookback``, ``scale``, ``batch_size``, ``num_workers``
-            (see :class:`~gatework.datamodules.base.SeriesDataModule`).
+            ``stride``, ``splits``, ``lookback``, ``scale``, ``period``, ``batch_size``,
+            ``num_workers`` (see :class:`~gatework.datamodules.base.SeriesDataModule`).
     """
 
     unscaled_columns: tuple[str, ...] = ()  # one-hot columns a subclass adds, left unscaled
@@ -71,6 +71,7 @@ class CSVDataModule(SeriesDataModule):
         splits: Sequence | Mapping = (0.7, 0.15, 0.15),
         lookback: bool = False,
         scale: bool = True,
+        period: int = 1,
         batch_size: int = 32,
         num_workers: int = 0,
     ) -> None:
@@ -84,6 +85,7 @@ class CSVDataModule(SeriesDataModule):
             splits=splits,
             lookback=lookback,
             scale=scale,
+            period=period,
             batch_size=batch_size,
             num_workers=num_workers,
         )

@@ -67,6 +67,7 @@ class JenaClimateDataModule(CSVDataModule):
         splits: Sequence | Mapping = (0.5, 0.25, 0.25),
         lookback: bool = False,
         scale: bool = True,
+        period: int = 24,
         batch_size: int = 256,
         num_workers: int = 0,
     ) -> None:
@@ -88,6 +89,7 @@ class JenaClimateDataModule(CSVDataModule):
             splits=splits,
             lookback=lookback,
             scale=scale,
+            period=period,
             batch_size=batch_size,
             num_workers=num_workers,
         )

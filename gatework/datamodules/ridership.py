@@ -78,6 +78,7 @@ class RidershipDataModule(CSVDataModule):
         splits: Sequence | Mapping = GERON_SPLITS,
         lookback: bool = False,
         scale: bool = True,
+        period: int = 7,
         batch_size: int = 32,
         num_workers: int = 0,
     ) -> None:
@@ -100,6 +101,7 @@ class RidershipDataModule(CSVDataModule):
             splits=splits,
             lookback=lookback,
             scale=scale,
+            period=period,
             batch_size=batch_size,
             num_workers=num_workers,
         )

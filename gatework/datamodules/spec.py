@@ -42,6 +42,8 @@ class SeriesSpec:
         target_mean: per target, the scaler's mean: ``original = scaled * std + mean``.
         target_std: per target, the scaler's standard deviation.
         n_future: known-future covariates per target step (0: no ``x_future`` in batches).
+        mase_scale: per target, the in-sample seasonal naive MAE on the training windows, in
+            original units: the denominator of MASE (empty: MASE is not reported).
     """
 
     input_len: int
@@ -56,6 +58,7 @@ class SeriesSpec:
     target_mean: tuple[float, ...] = field(default=())
     target_std: tuple[float, ...] = field(default=())
     n_future: int = 0
+    mase_scale: tuple[float, ...] = ()
 
     def __post_init__(self) -> None:
         if self.target_mode not in TARGET_MODES:
@@ -69,7 +72,8 @@ class SeriesSpec:
             object.__setattr__(self, "target_std", (1.0,) * self.n_targets)
         if not self.target_input_index:
             object.__setattr__(self, "target_input_index", (None,) * self.n_targets)
-        for name in ("target_mean", "target_std", "target_input_index"):
+        per_target = ("target_mean", "target_std", "target_input_index")
+        for name in per_target + (("mase_scale",) if self.mase_scale else ()):
             if len(getattr(self, name)) != self.n_targets:
                 raise ValueError(
                     f"{name} needs one entry per target ({self.n_targets}), "

@@ -59,6 +59,7 @@ class SyntheticDataModule(SeriesDataModule):
         seed: generator seed.
         scale: standard-scale with training statistics (default False: the book's raw values,
             so losses compare with its MSEs directly).
+        period: season length in steps for MASE's scale (1: the naive forecast's error).
         batch_size: windows per batch.
         num_workers: DataLoader worker processes.
     """
@@ -73,6 +74,7 @@ class SyntheticDataModule(SeriesDataModule):
         splits: Sequence | Mapping = (0.7, 0.2, 0.1),
         seed: int = 42,
         scale: bool = False,
+        period: int = 1,
         batch_size: int = 32,
         num_workers: int = 0,
     ) -> None:
@@ -83,6 +85,7 @@ class SyntheticDataModule(SeriesDataModule):
             target_mode=target_mode,
             splits=splits,
             scale=scale,
+            period=period,
             batch_size=batch_size,
             num_workers=num_workers,
         )
