@@ -28,8 +28,9 @@ class ForecastModule(L.LightningModule):
 
     The loss is computed on scaled values (every step for ``sequence`` targets); metrics are
     computed in original units (``scaled * target_std + target_mean``) on the forecast of the
-    last input step, and logged as ``train/loss``, ``{val,test}/{loss,mae,mse,rmse,mape}`` and,
-    when ``n_ahead > 1``, ``{val,test}/mae_h1 .. mae_h{n_ahead}``.
+    last input step, and logged as ``train/loss``, ``{val,test}/{loss,mae,mse,rmse,smape,mape}``,
+    ``mase`` when the spec gives its scale and, when ``n_ahead > 1``, ``{val,test}/mae_h1 ..
+    mae_h{n_ahead}`` (see :class:`~gatework.models.metrics.ForecastMetrics`).
 
     ``forward`` receives the scaled window with the Time2Vec features already appended (width
     ``self.input_size = n_inputs + time2vec``) and returns (B, n_ahead * n_targets) for vector
@@ -91,7 +92,10 @@ class ForecastModule(L.LightningModule):
         self.register_buffer("target_mean", torch.tensor(spec.target_mean * spec.n_ahead))
         self.register_buffer("target_std", torch.tensor(spec.target_std * spec.n_ahead))
         self.metrics = nn.ModuleDict(
-            {split: ForecastMetrics(spec.n_ahead, spec.n_targets) for split in ("val", "test")}
+            {
+                split: ForecastMetrics(spec.n_ahead, spec.n_targets, spec.mase_scale)
+                for split in ("val", "test")
+            }
         )
 
     # ----- data flow -------------------------------------------------------------------------

@@ -1,6 +1,8 @@
-"""Forecast metrics in original units: MAE, MSE, RMSE, MAPE and MAE per horizon step."""
+"""Forecast metrics in original units: MAE, MSE, RMSE, MASE, sMAPE, MAPE, MAE per horizon step."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
 
 import torch
 from torch import Tensor, nn
@@ -10,7 +12,10 @@ from torchmetrics import (
     MeanSquaredError,
     Metric,
     MetricCollection,
+    SymmetricMeanAbsolutePercentageError,
 )
+
+from gatework.models.relative_errors import CrossesZero, MeanAbsoluteScaledError
 
 
 class HorizonMAE(Metric):
@@ -45,24 +50,32 @@ class HorizonMAE(Metric):
 class ForecastMetrics(nn.Module):
     """The metrics of one split (train, val or test), on forecasts in original units.
 
-    Keys of :meth:`compute`: ``mae``, ``mse``, ``rmse``, ``mape`` (a fraction, not a percentage,
-    as torchmetrics computes it) and, when ``n_ahead > 1``, ``mae_h1`` ... ``mae_h{n_ahead}``.
+    Keys of :meth:`compute`: ``mae``, ``mse``, ``rmse``, ``smape`` (``2|e| / (|y| + |ŷ|)``, in
+    [0, 2]), ``mape`` (a fraction, not a percentage, as torchmetrics computes both),
+    ``mape_crosses_zero`` (1.0 when the targets take both signs or a zero: ignore MAPE then),
+    ``mase`` when the data gives MASE's scale and, when ``n_ahead > 1``, ``mae_h1`` ...
+    ``mae_h{n_ahead}``.
 
     Args:
         n_ahead: forecast steps per window.
         n_targets: target columns per step.
+        mase_scale: per target, the in-sample seasonal naive MAE (``spec.mase_scale``); empty:
+            no ``mase``.
     """
 
-    def __init__(self, n_ahead: int, n_targets: int) -> None:
+    def __init__(self, n_ahead: int, n_targets: int, mase_scale: Sequence[float] = ()) -> None:
         super().__init__()
-        self.overall = MetricCollection(
-            {
-                "mae": MeanAbsoluteError(),
-                "mse": MeanSquaredError(),
-                "rmse": MeanSquaredError(squared=False),
-                "mape": MeanAbsolutePercentageError(),
-            }
-        )
+        overall = {
+            "mae": MeanAbsoluteError(),
+            "mse": MeanSquaredError(),
+            "rmse": MeanSquaredError(squared=False),
+            "smape": SymmetricMeanAbsolutePercentageError(),
+            "mape": MeanAbsolutePercentageError(),
+        }
+        if mase_scale:
+            overall["mase"] = MeanAbsoluteScaledError(mase_scale)
+        self.overall = MetricCollection(overall)
+        self.crosses_zero = CrossesZero()
         self.per_horizon = HorizonMAE(n_ahead, n_targets) if n_ahead > 1 else None
         self.updates = 0  # batches since the last reset
 
@@ -70,6 +83,7 @@ class ForecastMetrics(nn.Module):
         """Adds a batch of forecasts and truths, both (B, n_ahead * n_targets) in original units."""
         preds, target = preds.detach().float(), target.detach().float()
         self.overall.update(preds, target)
+        self.crosses_zero.update(target)
         self.updates += 1
         if self.per_horizon is not None:
             self.per_horizon.update(preds, target)
@@ -77,6 +91,7 @@ class ForecastMetrics(nn.Module):
     def compute(self) -> dict[str, Tensor]:
         """Returns every metric accumulated since the last :meth:`reset`."""
         values = dict(self.overall.compute())
+        values["mape_crosses_zero"] = self.crosses_zero.compute()
         if self.per_horizon is not None:
             for k, mae in enumerate(self.per_horizon.compute(), start=1):
                 values[f"mae_h{k}"] = mae
@@ -85,5 +100,6 @@ class ForecastMetrics(nn.Module):
     def reset(self) -> None:
         self.updates = 0
         self.overall.reset()
+        self.crosses_zero.reset()
         if self.per_horizon is not None:
             self.per_horizon.reset()

@@ -29,7 +29,8 @@ def test_fast_dev_run_every_config(name: str, trainer_kwargs):
         trainer.fit(model, datamodule=dm)
         assert "train/loss" in trainer.callback_metrics
     metrics = trainer.test(model, datamodule=dm, verbose=False)[0]
-    expected = {f"test/{k}" for k in ("loss", "mae", "mse", "rmse", "mape", "mae_h1", "mae_h2")}
+    keys = ("loss", "mae", "mse", "rmse", "smape", "mape", "mape_crosses_zero", "mae_h1", "mae_h2")
+    expected = {f"test/{k}" for k in keys}
     assert set(metrics) == expected
     assert all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
 
@@ -39,7 +40,8 @@ def test_one_step_models_log_no_per_horizon_keys(trainer_kwargs):
     x, y = windows(series, 8, 1)
     dm = WindowDataModule(x, y, make_spec(series, 8, 1))
     metrics = L.Trainer(**trainer_kwargs).validate(build("linear", dm.spec), dm, verbose=False)[0]
-    assert set(metrics) == {"val/loss", "val/mae", "val/mse", "val/rmse", "val/mape"}
+    keys = ("loss", "mae", "mse", "rmse", "smape", "mape", "mape_crosses_zero")
+    assert set(metrics) == {f"val/{k}" for k in keys}
 
 
 @pytest.mark.parametrize(
