@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import asdict
 from functools import partial
 
@@ -13,6 +13,7 @@ from torch import Tensor, nn
 
 from gatework.datamodules.spec import SeriesSpec
 from gatework.models.metrics import ForecastMetrics
+from gatework.models.quantile import PinballLoss, check_levels
 from gatework.models.time2vec import Time2Vec
 
 LOSSES: dict[str, Callable[[], nn.Module]] = {
@@ -33,9 +34,11 @@ class ForecastModule(L.LightningModule):
     mae_h{n_ahead}`` (see :class:`~gatework.models.metrics.ForecastMetrics`).
 
     ``forward`` receives the scaled window with the Time2Vec features already appended (width
-    ``self.input_size = n_inputs + time2vec``) and returns (B, n_ahead * n_targets) for vector
-    targets or (B, T, n_ahead * n_targets) for sequence targets. Call :meth:`forecast` to go
-    from a raw batch window to a forecast.
+    ``self.input_size = n_inputs + time2vec``) and returns (B, output_size) for vector targets
+    or (B, T, output_size) for sequence targets, ``self.output_size`` being ``n_ahead *
+    n_targets`` times the number of quantile levels (1 for point forecasts), levels last. Call
+    :meth:`forecast` to go from a raw batch window to a point forecast (the median of quantile
+    forecasts), :meth:`quantile_forecast` for every level.
 
     Class attributes:
         target_modes: the ``data.target_mode`` values the model accepts.
@@ -44,9 +47,13 @@ class ForecastModule(L.LightningModule):
 
     Args:
         spec: the datamodule's window description (a dict is accepted, as saved in hparams).
-        loss: ``"mse"``, ``"mae"`` or ``"huber"`` (on scaled values).
+        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"`` (the pinball loss of every
+            level in ``quantiles``), on scaled values.
         optimizer: a partial optimiser, called with ``params=``; default Adam(lr=1e-3).
         time2vec: Time2Vec features appended to every input step (0 = none).
+        quantiles: with ``loss="quantile"``, the levels to forecast, increasing, one of them
+            0.5 (e.g. ``[0.1, 0.5, 0.9]``). Models without parameters (baselines) forecast one
+            value, read as every level.
     """
 
     target_modes: tuple[str, ...] = ("vector",)
@@ -59,6 +66,7 @@ class ForecastModule(L.LightningModule):
         loss: str = "mse",
         optimizer: Callable[..., torch.optim.Optimizer] | None = None,
         time2vec: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
         super().__init__()
         spec = SeriesSpec(**spec) if isinstance(spec, Mapping) else spec
@@ -74,8 +82,12 @@ class ForecastModule(L.LightningModule):
                 f"{spec.n_future} per target step (data.future_columns): use "
                 "model=encoder_decoder, or set data.future_columns=null"
             )
-        if loss not in LOSSES:
-            raise ValueError(f"model.loss must be one of {tuple(LOSSES)}, got {loss!r}")
+        if loss not in (*LOSSES, "quantile"):
+            raise ValueError(f"model.loss must be one of {(*LOSSES, 'quantile')}, got {loss!r}")
+        if quantiles and loss != "quantile":
+            raise ValueError(
+                f"model.quantiles={list(quantiles)} needs model.loss=quantile, got {loss!r}"
+            )
         if time2vec < 0:
             raise ValueError(f"model.time2vec must be >= 0 (0 = off), got {time2vec}")
         self.save_hyperparameters(ignore=["spec", "optimizer", "model"])
@@ -84,7 +96,12 @@ class ForecastModule(L.LightningModule):
                 self.hparams[key] = OmegaConf.to_container(value, resolve=True)
         self.hparams["spec"] = asdict(spec)
         self.spec = spec
-        self.loss_fn = LOSSES[loss]()
+        # quantile levels, or None for a point forecast; the head emits n_quantiles per value
+        self.levels = check_levels(quantiles) if loss == "quantile" else None
+        self.n_quantiles = len(self.levels) if self.levels and self.trainable else 1
+        self.median = self.levels.index(0.5) if self.n_quantiles > 1 else 0
+        self.output_size = spec.output_size * self.n_quantiles
+        self.loss_fn = PinballLoss(self.levels) if self.levels else LOSSES[loss]()
         self.optimizer = optimizer
         self.time2vec = Time2Vec(time2vec, length=spec.input_len) if time2vec else None
         self.input_size = spec.n_inputs + time2vec
@@ -93,16 +110,14 @@ class ForecastModule(L.LightningModule):
         self.register_buffer("target_std", torch.tensor(spec.target_std * spec.n_ahead))
         self.metrics = nn.ModuleDict(
             {
-                split: ForecastMetrics(spec.n_ahead, spec.n_targets, spec.mase_scale)
+                split: ForecastMetrics(spec.n_ahead, spec.n_targets, spec.mase_scale, self.levels)
                 for split in ("val", "test")
             }
         )
 
     # ----- data flow -------------------------------------------------------------------------
-    def forecast(
-        self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None
-    ) -> Tensor:
-        """Scaled forecast of a batch window: Time2Vec features appended, then ``forward``.
+    def outputs(self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None) -> Tensor:
+        """The network's output for a batch window: Time2Vec features appended, then ``forward``.
 
         Args:
             x: (B, T, n_inputs) scaled inputs.
@@ -110,29 +125,75 @@ class ForecastModule(L.LightningModule):
             y: the scaled targets; unused here (teacher-forcing models read them in training).
 
         Returns:
-            (B, n_ahead * n_targets), or (B, T, n_ahead * n_targets) for sequence targets.
+            (B, output_size), or (B, T, output_size) for sequence targets.
         """
         x = self.add_time_features(x)  # (B, T, F + k)
         return self(x, x_future) if self.uses_future else self(x)
+
+    def quantile_forecast(
+        self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None
+    ) -> Tensor:
+        """Scaled forecast of every quantile level: (..., n_ahead * n_targets, Q), increasing.
+
+        Takes the arguments of :meth:`outputs`; a point forecast is one level (Q = 1).
+        """
+        return self.as_quantiles(self.outputs(x, x_future, y))
+
+    def forecast(
+        self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None
+    ) -> Tensor:
+        """Scaled point forecast of a batch window (the median of quantile forecasts).
+
+        Takes the arguments of :meth:`outputs`.
+
+        Returns:
+            (B, n_ahead * n_targets), or (B, T, n_ahead * n_targets) for sequence targets.
+        """
+        return self.point(self.quantile_forecast(x, x_future, y))
+
+    def as_quantiles(self, out: Tensor) -> Tensor:
+        """(..., M * Q) outputs -> (..., M, Q); out of training, sorted so that levels never cross.
+
+        Sorting is the monotone rearrangement of Chernozhukov et al. (2010): it can only lower
+        the pinball loss. Training leaves the order alone: sorted there, heads that start alike
+        would trade levels from window to window and never separate. Q = 1 for point forecasts.
+        """
+        quantiles = out.unflatten(-1, (-1, self.n_quantiles))  # (..., M, Q)
+        if self.training or self.n_quantiles == 1:
+            return quantiles
+        return quantiles.sort(dim=-1).values
+
+    def point(self, quantiles: Tensor) -> Tensor:
+        """(..., M, Q) -> (..., M): the median level, the point forecast."""
+        return quantiles[..., self.median]
 
     def add_time_features(self, x: Tensor) -> Tensor:
         """Appends the Time2Vec features: (B, T, n_inputs) -> (B, T, input_size)."""
         return x if self.time2vec is None else self.time2vec(x)
 
     def model_step(self, batch: Batch) -> tuple[Tensor, Tensor, Tensor]:
-        """Shared by train/val/test: returns ``(loss, pred, y)``, all on scaled values."""
+        """Shared by train/val/test: returns ``(loss, quantiles, y)``, all on scaled values.
+
+        ``quantiles`` is :meth:`quantile_forecast`'s (..., n_ahead * n_targets, Q), Q = 1 for
+        point forecasts; ``self.point(quantiles)`` is the forecast.
+        """
         x, y = batch[0], batch[1]
         x_future = batch[2] if len(batch) > 2 else None
-        pred = self.forecast(x, x_future, y)
-        return self.loss_fn(pred, y), pred, y
+        quantiles = self.quantile_forecast(x, x_future, y)
+        loss = self.loss_fn(quantiles if self.levels else self.point(quantiles), y)
+        return loss, quantiles, y
 
     def to_original(self, scaled: Tensor) -> Tensor:
         """Undoes the target scaling of (..., n_ahead * n_targets) values."""
         return scaled * self.target_std + self.target_mean
 
+    def quantiles_to_original(self, scaled: Tensor) -> Tensor:
+        """Undoes the target scaling of (..., n_ahead * n_targets, Q) quantile forecasts."""
+        return scaled * self.target_std[:, None] + self.target_mean[:, None]
+
     def last_step(self, values: Tensor) -> Tensor:
-        """The forecast of the last input step: (B, T, K*J) -> (B, K*J); vectors pass through."""
-        return values[:, -1] if values.dim() == 3 else values
+        """The forecast of the last input step: (B, T, ...) -> (B, ...) for sequence targets."""
+        return values[:, -1] if self.spec.target_mode == "sequence" else values
 
     # ----- Lightning hooks -------------------------------------------------------------------
     def training_step(self, batch: Batch, batch_idx: int) -> Tensor:
@@ -141,7 +202,7 @@ class ForecastModule(L.LightningModule):
         return loss
 
     def _eval_step(self, batch: Batch, split: str) -> Tensor:
-        loss, pred, y = self.model_step(batch)
+        loss, quantiles, y = self.model_step(batch)
         self.log(
             f"{split}/loss",
             loss,
@@ -150,8 +211,9 @@ class ForecastModule(L.LightningModule):
             prog_bar=split == "val",
             sync_dist=True,
         )
-        preds, target = self.to_original(self.last_step(pred)), self.to_original(self.last_step(y))
-        self.metrics[split].update(preds, target)
+        quantiles = self.quantiles_to_original(self.last_step(quantiles))  # (B, K*J, Q)
+        target = self.to_original(self.last_step(y))  # (B, K*J)
+        self.metrics[split].update(self.point(quantiles), target, quantiles)
         return loss
 
     def _log_metrics(self, split: str) -> None:
@@ -174,8 +236,8 @@ class ForecastModule(L.LightningModule):
 
     def predict_step(self, batch: Batch, batch_idx: int) -> tuple[Tensor, Tensor]:
         """Returns ``(forecast, truth)`` in original units, shaped like ``y``."""
-        _, pred, y = self.model_step(batch)
-        return self.to_original(pred), self.to_original(y)
+        _, quantiles, y = self.model_step(batch)
+        return self.to_original(self.point(quantiles)), self.to_original(y)
 
     def configure_optimizers(self) -> torch.optim.Optimizer:
         if not self.trainable or not any(p.requires_grad for p in self.parameters()):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 
 import torch
 from torch import Tensor
@@ -30,6 +30,7 @@ class SeasonalNaive(ForecastModule):
         loss: loss reported as ``val/loss`` (scaled values).
         optimizer: unused (nothing to fit).
         time2vec: unused by the forecast.
+        quantiles: with ``loss="quantile"``, levels that the one forecast value stands for.
     """
 
     target_modes = ("vector", "sequence")
@@ -42,8 +43,11 @@ class SeasonalNaive(ForecastModule):
         loss: str = "mse",
         optimizer=None,
         time2vec: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
-        super().__init__(spec, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        super().__init__(
+            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
+        )
         spec = self.spec
         names = spec.target_names or tuple(range(spec.n_targets))
         missing = [n for n, i in zip(names, spec.target_input_index, strict=True) if i is None]
@@ -85,6 +89,7 @@ class Naive(SeasonalNaive):
         loss: loss reported as ``val/loss`` (scaled values).
         optimizer: unused (nothing to fit).
         time2vec: unused by the forecast.
+        quantiles: with ``loss="quantile"``, levels that the one forecast value stands for.
     """
 
     def __init__(
@@ -93,5 +98,8 @@ class Naive(SeasonalNaive):
         loss: str = "mse",
         optimizer=None,
         time2vec: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
-        super().__init__(spec, period=1, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        super().__init__(
+            spec, period=1, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
+        )

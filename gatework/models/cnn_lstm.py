@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from torch import Tensor, nn
 
@@ -31,9 +31,10 @@ class CNNLSTM(ForecastModule):
         recurrent_dropout: dropout on the recurrent state (gatework backend).
         layer_norm: layer normalisation in the cell (gatework backend).
         backend: ``"gatework"`` or ``"torch"``.
-        loss: ``"mse"``, ``"mae"`` or ``"huber"``.
+        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
+        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
 
     Shape:
         forward(x): (B, T, F) -> (B, n_ahead * n_targets), or (B, T, n_ahead * n_targets)
@@ -56,8 +57,11 @@ class CNNLSTM(ForecastModule):
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
-        super().__init__(spec, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        super().__init__(
+            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
+        )
         self.conv = CausalConv1d(self.input_size, filters, kernel_size)
         self.lstm = make_recurrent(
             "lstm",
@@ -69,7 +73,7 @@ class CNNLSTM(ForecastModule):
             layer_norm=layer_norm,
             backend=backend,
         )
-        self.head = nn.Linear(hidden_size, self.spec.output_size)
+        self.head = nn.Linear(hidden_size, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.conv(x.transpose(1, 2)).relu().transpose(1, 2)  # (B, T, C)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from torch import Tensor, nn
 
@@ -23,9 +23,10 @@ class Conv1D(ForecastModule):
         kernel_size: taps per convolution.
         num_blocks: convolutions; a max pooling sits between consecutive ones.
         pool_size: window and stride of each max pooling.
-        loss: ``"mse"``, ``"mae"`` or ``"huber"``.
+        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
+        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
 
     Shape:
         forward(x): (B, T, F) -> (B, n_ahead * n_targets).
@@ -41,8 +42,11 @@ class Conv1D(ForecastModule):
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
-        super().__init__(spec, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        super().__init__(
+            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
+        )
         if num_blocks < 1:
             raise ValueError(f"model.num_blocks must be >= 1, got {num_blocks}")
         layers: list[nn.Module] = []
@@ -53,7 +57,7 @@ class Conv1D(ForecastModule):
             layers += [nn.Conv1d(channels, filters, kernel_size, padding="same"), nn.ReLU()]
             channels = filters
         self.features = nn.Sequential(*layers)
-        self.head = nn.Linear(filters, self.spec.output_size)
+        self.head = nn.Linear(filters, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.features(x.transpose(1, 2))  # (B, C, T'), T' = T / pool_size^(num_blocks-1)

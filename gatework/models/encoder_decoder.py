@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 import torch
 from torch import Tensor, nn
@@ -18,7 +18,8 @@ class EncoderDecoder(ForecastModule):
     Decoder step ``k`` reads the previous step's targets (the last observed values for
     ``k = 0``, zeros for targets that are not inputs) and, when the data has them, the
     known-future covariates ``x_future[:, k]`` (e.g. the day type of the target day), then
-    a Linear head maps its output to the ``n_targets`` values of step ``k``. Evaluation is
+    a Linear head maps its output to the ``n_targets`` values of step ``k`` (each of them at
+    every quantile level with ``loss="quantile"``; the median is fed back). Evaluation is
     autoregressive (each forecast is fed to the next step); in training each step reads
     the true previous targets with probability ``teacher_forcing`` (teacher forcing,
     Williams & Zipser 1989; 0 = always autoregressive, 1 = always the truth).
@@ -34,9 +35,10 @@ class EncoderDecoder(ForecastModule):
         reset_after: GRU reset-gate placement (False: Cho et al. 2014; gatework backend).
         backend: ``"gatework"`` or ``"torch"``.
         teacher_forcing: probability of feeding the truth to each training decoder step.
-        loss: ``"mse"``, ``"mae"`` or ``"huber"``.
+        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
+        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
 
     Shape:
         forward(x, x_future, y_teacher): x (B, T, F), x_future (B, n_ahead, n_future) or None,
@@ -60,8 +62,11 @@ class EncoderDecoder(ForecastModule):
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
-        super().__init__(spec, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        super().__init__(
+            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
+        )
         if not 0.0 <= teacher_forcing <= 1.0:
             raise ValueError(f"model.teacher_forcing must be in [0, 1], got {teacher_forcing}")
         self.teacher_forcing = float(teacher_forcing)
@@ -77,7 +82,7 @@ class EncoderDecoder(ForecastModule):
         J = self.spec.n_targets
         self.encoder = make_recurrent(cell, self.input_size, **rnn)
         self.decoder = make_recurrent(cell, J + self.spec.n_future, **rnn)
-        self.head = nn.Linear(hidden_size, J)
+        self.head = nn.Linear(hidden_size, J * self.n_quantiles)  # every level of step k
         index = self.spec.target_input_index
         self.register_buffer(
             "columns", torch.tensor([0 if i is None else i for i in index]), persistent=False
@@ -86,9 +91,7 @@ class EncoderDecoder(ForecastModule):
             "observed", torch.tensor([float(i is not None) for i in index]), persistent=False
         )  # (J,): 1 for targets that are input columns, 0 for the others
 
-    def forecast(
-        self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None
-    ) -> Tensor:
+    def outputs(self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None) -> Tensor:
         """As the base, plus the true targets for teacher forcing while training."""
         teacher = y if self.training and self.teacher_forcing > 0 else None
         return self(self.add_time_features(x), x_future, teacher)
@@ -109,8 +112,8 @@ class EncoderDecoder(ForecastModule):
         for k in range(K):
             step_in = prev if x_future is None else torch.cat([prev, x_future[:, k]], dim=-1)
             out, state = self.decoder(step_in.unsqueeze(1), state)  # (B, 1, H)
-            y_k = self.head(out[:, 0])  # (B, J)
+            y_k = self.head(out[:, 0])  # (B, J*Q)
             steps.append(y_k)
             use_truth = truth is not None and torch.rand(()).item() < self.teacher_forcing
-            prev = truth[:, k] if use_truth else y_k  # (B, J)
-        return torch.stack(steps, dim=1).flatten(1)  # (B, K, J) -> (B, K*J), step-major
+            prev = truth[:, k] if use_truth else self.point(self.as_quantiles(y_k))  # (B, J)
+        return torch.stack(steps, dim=1).flatten(1)  # (B, K, J*Q) -> (B, K*J*Q), step-major

@@ -32,7 +32,8 @@ class IterativeForecaster(ForecastModule):
     trainable = False
 
     def __init__(self, model: ForecastModule, spec: SeriesSpec | Mapping) -> None:
-        super().__init__(spec, loss=model.hparams.get("loss", "mse"))
+        loss, quantiles = model.hparams.get("loss", "mse"), model.hparams.get("quantiles")
+        super().__init__(spec, loss=loss, quantiles=quantiles)  # rolls the median forward
         one, spec = model.spec, self.spec
         if one.n_ahead != 1 or one.horizon != 1:
             raise ValueError(

@@ -15,6 +15,7 @@ from torchmetrics import (
     SymmetricMeanAbsolutePercentageError,
 )
 
+from gatework.models.quantile import IntervalCoverage, MeanPinballLoss
 from gatework.models.relative_errors import CrossesZero, MeanAbsoluteScaledError
 
 
@@ -53,17 +54,25 @@ class ForecastMetrics(nn.Module):
     Keys of :meth:`compute`: ``mae``, ``mse``, ``rmse``, ``smape`` (``2|e| / (|y| + |ŷ|)``, in
     [0, 2]), ``mape`` (a fraction, not a percentage, as torchmetrics computes both),
     ``mape_crosses_zero`` (1.0 when the targets take both signs or a zero: ignore MAPE then),
-    ``mase`` when the data gives MASE's scale and, when ``n_ahead > 1``, ``mae_h1`` ...
-    ``mae_h{n_ahead}``.
+    ``mase`` when the data gives MASE's scale, ``mae_h1`` ... ``mae_h{n_ahead}`` when
+    ``n_ahead > 1`` and, for quantile forecasts, ``pinball`` (the mean pinball loss over the
+    levels), ``coverage`` and ``width`` (of the band between the outermost levels).
 
     Args:
         n_ahead: forecast steps per window.
         n_targets: target columns per step.
         mase_scale: per target, the in-sample seasonal naive MAE (``spec.mase_scale``); empty:
             no ``mase``.
+        levels: the quantile levels of quantile forecasts; None for point forecasts.
     """
 
-    def __init__(self, n_ahead: int, n_targets: int, mase_scale: Sequence[float] = ()) -> None:
+    def __init__(
+        self,
+        n_ahead: int,
+        n_targets: int,
+        mase_scale: Sequence[float] = (),
+        levels: Sequence[float] | None = None,
+    ) -> None:
         super().__init__()
         overall = {
             "mae": MeanAbsoluteError(),
@@ -76,14 +85,27 @@ class ForecastMetrics(nn.Module):
             overall["mase"] = MeanAbsoluteScaledError(mase_scale)
         self.overall = MetricCollection(overall)
         self.crosses_zero = CrossesZero()
+        self.pinball = MeanPinballLoss(levels) if levels else None
+        self.band = IntervalCoverage() if levels else None
         self.per_horizon = HorizonMAE(n_ahead, n_targets) if n_ahead > 1 else None
         self.updates = 0  # batches since the last reset
 
-    def update(self, preds: Tensor, target: Tensor) -> None:
-        """Adds a batch of forecasts and truths, both (B, n_ahead * n_targets) in original units."""
+    def update(self, preds: Tensor, target: Tensor, quantiles: Tensor | None = None) -> None:
+        """Adds a batch of forecasts and truths, in original units.
+
+        Args:
+            preds: the point forecasts. Shape: (B, n_ahead * n_targets).
+            target: the truths. Shape: (B, n_ahead * n_targets).
+            quantiles: with ``levels``, the forecast of every level, increasing. Shape:
+                (B, n_ahead * n_targets, Q).
+        """
         preds, target = preds.detach().float(), target.detach().float()
         self.overall.update(preds, target)
         self.crosses_zero.update(target)
+        if self.pinball is not None:
+            quantiles = quantiles.detach().float()
+            self.pinball.update(quantiles, target)
+            self.band.update(quantiles[..., 0], quantiles[..., -1], target)
         self.updates += 1
         if self.per_horizon is not None:
             self.per_horizon.update(preds, target)
@@ -92,6 +114,8 @@ class ForecastMetrics(nn.Module):
         """Returns every metric accumulated since the last :meth:`reset`."""
         values = dict(self.overall.compute())
         values["mape_crosses_zero"] = self.crosses_zero.compute()
+        if self.pinball is not None:
+            values |= {"pinball": self.pinball.compute(), **self.band.compute()}
         if self.per_horizon is not None:
             for k, mae in enumerate(self.per_horizon.compute(), start=1):
                 values[f"mae_h{k}"] = mae
@@ -101,5 +125,8 @@ class ForecastMetrics(nn.Module):
         self.updates = 0
         self.overall.reset()
         self.crosses_zero.reset()
+        for metric in (self.pinball, self.band):
+            if metric is not None:
+                metric.reset()
         if self.per_horizon is not None:
             self.per_horizon.reset()

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from torch import Tensor, nn
 
@@ -43,9 +43,10 @@ class Recurrent(ForecastModule):
         layer_norm: layer normalisation in the cell (gatework backend).
         reset_after: GRU reset-gate placement (False: Cho et al. 2014; gatework backend).
         backend: ``"gatework"`` or ``"torch"``.
-        loss: ``"mse"``, ``"mae"`` or ``"huber"``.
+        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
+        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
 
     Shape:
         forward(x): (B, T, F) -> (B, n_ahead * n_targets).
@@ -66,8 +67,11 @@ class Recurrent(ForecastModule):
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
-        super().__init__(spec, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        super().__init__(
+            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
+        )
         self.directions = 2 if bidirectional else 1
         self.rnn = make_recurrent(
             cell,
@@ -81,7 +85,7 @@ class Recurrent(ForecastModule):
             reset_after=reset_after,
             backend=backend,
         )
-        self.head = nn.Linear(self.directions * hidden_size, self.spec.output_size)
+        self.head = nn.Linear(self.directions * hidden_size, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         _, state = self.rnn(x)  # out (B, T, D*H) is not needed: only the final state

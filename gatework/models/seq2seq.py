@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 
 from torch import Tensor, nn
 
@@ -29,9 +29,10 @@ class Seq2Seq(ForecastModule):
         layer_norm: layer normalisation in the cell (gatework backend).
         reset_after: GRU reset-gate placement (False: Cho et al. 2014; gatework backend).
         backend: ``"gatework"`` or ``"torch"``.
-        loss: ``"mse"``, ``"mae"`` or ``"huber"``.
+        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
+        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
 
     Shape:
         forward(x): (B, T, F) -> (B, T, n_ahead * n_targets).
@@ -53,8 +54,11 @@ class Seq2Seq(ForecastModule):
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
-        super().__init__(spec, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        super().__init__(
+            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
+        )
         self.rnn = make_recurrent(
             cell,
             self.input_size,
@@ -66,7 +70,7 @@ class Seq2Seq(ForecastModule):
             reset_after=reset_after,
             backend=backend,
         )
-        self.head = nn.Linear(hidden_size, self.spec.output_size)
+        self.head = nn.Linear(hidden_size, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         out, _ = self.rnn(x)  # (B, T, H)

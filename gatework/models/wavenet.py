@@ -33,9 +33,10 @@ class WaveNet(ForecastModule):
         dilations: one causal layer per entry, in order (repeat 1,2,4,... for several stacks).
         require_full_receptive_field: raise when the receptive field is shorter than
             ``input_len`` (otherwise warn: the first steps of the window are never read).
-        loss: ``"mse"``, ``"mae"`` or ``"huber"``.
+        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
+        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
 
     Shape:
         forward(x): (B, T, F) -> (B, T, n_ahead * n_targets) for sequence targets,
@@ -54,8 +55,11 @@ class WaveNet(ForecastModule):
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
+        quantiles: Sequence[float] | None = None,
     ) -> None:
-        super().__init__(spec, loss=loss, optimizer=optimizer, time2vec=time2vec)
+        super().__init__(
+            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
+        )
         if kernel_size < 2 or not dilations or min(dilations) < 1:
             raise ValueError(
                 "WaveNet needs model.kernel_size >= 2 and a non-empty model.dilations of "
@@ -77,7 +81,7 @@ class WaveNet(ForecastModule):
         self.layers = nn.ModuleList(
             CausalConv1d(filters, filters, kernel_size, dilation=d) for d in dilations
         )
-        self.output_proj = nn.Conv1d(filters, self.spec.output_size, kernel_size=1)
+        self.output_proj = nn.Conv1d(filters, self.output_size, kernel_size=1)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.input_proj(x.transpose(1, 2))  # (B, C, T)

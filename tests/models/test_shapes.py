@@ -106,7 +106,8 @@ def test_encoder_decoder_teacher_forcing_feeds_the_truth_in_training_only():
 
 
 def test_unknown_loss_and_cell_list_the_choices():
-    with pytest.raises(ValueError, match=r"model.loss must be one of \('mse', 'mae', 'huber'\)"):
+    choices = r"\('mse', 'mae', 'huber', 'quantile'\)"
+    with pytest.raises(ValueError, match=rf"model.loss must be one of {choices}"):
         build("linear", spec_for("vector"), loss="rmse")
     with pytest.raises(ValueError, match=r"model.cell must be one of \('rnn', 'lstm', 'gru'\)"):
         build("gru", spec_for("vector"), cell="tcn", backend="torch")
