@@ -20,6 +20,7 @@ from omegaconf import DictConfig, OmegaConf
 from gatework.models import IterativeForecaster
 from gatework.training.evaluation import evaluate, quiet_trainer
 from gatework.training.forecasts import collect_forecasts
+from gatework.training.intervals import interval_report
 from gatework.training.plots import plot_forecasts, plot_learning_curves
 from gatework.training.report import comparison_table, tag_metrics, to_floats, write_metrics
 
@@ -99,6 +100,10 @@ def train(cfg: DictConfig) -> dict[str, float]:
     quiet = quiet_trainer(cfg.trainer)
     if baseline is not None:
         metrics |= tag_metrics(evaluate(quiet, baseline, dm, None), "naive")
+    conformal, interval_metrics = interval_report(
+        model, baseline, dm.datasets, cfg.eval.intervals.coverage
+    )
+    metrics |= interval_metrics
 
     if iterative is not None:
         test_k = quiet.test(iterative, datamodule=dm_k, verbose=False)[0]
@@ -112,7 +117,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         return metrics
     write_metrics(metrics, out_dir / "metrics.json")
     if cfg.eval.plot_windows > 0:
-        windows = collect_forecasts(model, baseline, dm, cfg.eval.plot_windows)
+        windows = collect_forecasts(model, baseline, dm, cfg.eval.plot_windows, conformal=conformal)
         plot_forecasts(
             **windows,
             png_path=out_dir / "forecasts.png",

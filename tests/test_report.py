@@ -37,14 +37,38 @@ def test_comparison_table_rows_and_values():
         "test/rmse": 2.5,
     }
     lines = comparison_table(metrics, "gru").splitlines()
-    assert lines[0].split() == ["MAE", "RMSE", "MAPE"]
+    assert lines[0].split() == ["MAE", "RMSE", "MASE", "SMAPE", "MAPE"]
     assert [line.split()[:3] for line in lines[1:]] == [
         ["gru", "val", "1.5"],
         ["naive", "val", "3"],
         ["gru", "test", "2"],
         ["naive", "test", "4"],
     ]
-    assert lines[3].split()[3:] == ["2.5", "-"]
+    assert lines[3].split()[3:] == ["2.5", "-", "-", "-"]
+
+
+def test_comparison_table_flags_mape_and_lists_the_intervals():
+    metrics = {
+        "test/mae": 2.0,
+        "test/mape": 0.75,
+        "test/mape_crosses_zero": 1.0,
+        "test/naive_mae": 4.0,
+        "test/naive_mape": 0.5,
+        "test/naive_mape_crosses_zero": 0.0,
+        "test/conformal_coverage": 0.79,
+        "test/conformal_width": 3.5,
+        "test/naive_conformal_coverage": 0.8,
+        "test/coverage": 0.7,
+    }
+    lines = comparison_table(metrics, "gru").splitlines()
+    assert lines[1].split()[-1] == "0.75*" and lines[2].split()[-1] == "0.5"
+    assert lines[3].startswith("* the targets cross zero")
+    assert lines[4] == "" and lines[5].split() == ["COVERAGE", "WIDTH", "PINBALL"]
+    assert [line.split() for line in lines[6:]] == [
+        ["gru", "conformal", "test", "0.79", "3.5", "-"],
+        ["naive", "conformal", "test", "0.8", "-", "-"],
+        ["gru", "quantiles", "test", "0.7", "-", "-"],
+    ]
 
 
 def test_learning_curves_from_a_csv_log(tmp_path):
@@ -95,3 +119,21 @@ def test_forecast_plot_puts_the_truth_horizon_steps_after_the_last_input(tmp_pat
     assert list(by_label["input"].get_xdata()) == [-4, -3, -2, -1, 0]
     assert list(by_label["truth"].get_xdata()) == [24, 25]
     assert list(by_label["forecast"].get_xdata()) == [24, 25]
+
+
+def test_forecast_plot_shades_the_interval(tmp_path, monkeypatch):
+    figures = []
+
+    class Recorded(plots.Figure):
+        def __init__(self, *args, **kwargs):
+            super().__init__(*args, **kwargs)
+            figures.append(self)
+
+    monkeypatch.setattr(plots, "Figure", Recorded)
+    history, truth = np.zeros((2, 5)), np.ones((2, 3))
+    band = dict(lower=truth - 1, upper=truth + 1, band_label="80% conformal interval")
+    plot_forecasts(history, truth, truth, tmp_path / "f.png", **band)
+    ax = figures[0].axes[0]
+    (band,) = ax.collections
+    assert band.get_label() == "80% conformal interval"
+    assert ax.get_legend_handles_labels()[1].count("80% conformal interval") == 1

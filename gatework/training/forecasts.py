@@ -1,4 +1,4 @@
-"""Forecasts of a few test windows in original units, ready to plot."""
+"""Forecasts of windows in original units: a whole split in large batches, or a few to plot."""
 
 from __future__ import annotations
 
@@ -7,22 +7,58 @@ from typing import TYPE_CHECKING
 import numpy as np
 import torch
 from lightning import LightningDataModule
+from torch import Tensor
+from torch.utils.data import DataLoader, Dataset
+
+from gatework.datamodules.windows import collate_batch
 
 if TYPE_CHECKING:
     from gatework.models import ForecastModule
+    from gatework.training.intervals import ConformalIntervals
 
 
 @torch.no_grad()
-def _forecast(model: ForecastModule, batch: list[torch.Tensor], target: int) -> np.ndarray:
-    """(N, n_ahead) original-unit forecast of one target from the last input step."""
-    x, x_future = batch[0], (batch[2] if len(batch) > 2 else None)
+def batch_forecasts(model: ForecastModule, batch: list[Tensor]) -> tuple[Tensor, Tensor]:
+    """Every quantile level and the truth of one batch, in original units, on the CPU.
+
+    Args:
+        model: the forecaster (put in eval mode for the call, then restored).
+        batch: ``(x, y)`` or ``(x, y, x_future)``, as the datamodules serve them.
+
+    Returns:
+        ``quantiles`` (B, n_ahead * n_targets, Q), increasing (Q = 1 for a point forecast;
+        ``model.point(quantiles)`` is the forecast), and ``truth`` (B, n_ahead * n_targets),
+        both for the last input step.
+    """
+    x, y, x_future = batch[0], batch[1], (batch[2] if len(batch) > 2 else None)
     was_training = model.training
     model.eval()
     device = model.device
-    pred = model.forecast(x.to(device), None if x_future is None else x_future.to(device))
+    quantiles = model.quantile_forecast(
+        x.to(device), None if x_future is None else x_future.to(device)
+    )
     model.train(was_training)
-    pred = model.to_original(model.last_step(pred)).cpu()  # (N, K*J)
-    return pred.view(len(x), model.spec.n_ahead, model.spec.n_targets)[:, :, target].numpy()
+    quantiles = model.quantiles_to_original(model.last_step(quantiles)).cpu()  # (B, K*J, Q)
+    truth = model.to_original(model.last_step(y.to(device))).cpu()  # (B, K*J)
+    return quantiles, truth
+
+
+def split_forecasts(
+    model: ForecastModule, windows: Dataset, batch_size: int = 1024
+) -> tuple[Tensor, Tensor]:
+    """:func:`batch_forecasts` over every window of a split, a large batch at a time.
+
+    Args:
+        model: the forecaster.
+        windows: a split's :class:`~gatework.datamodules.windows.WindowDataset`.
+        batch_size: windows per forward pass.
+
+    Returns:
+        ``quantiles`` (N, n_ahead * n_targets, Q) and ``truth`` (N, n_ahead * n_targets).
+    """
+    loader = DataLoader(windows, batch_size=batch_size, collate_fn=collate_batch)
+    parts = [batch_forecasts(model, batch) for batch in loader]
+    return torch.cat([q for q, _ in parts]), torch.cat([t for _, t in parts])
 
 
 def collect_forecasts(
@@ -31,7 +67,8 @@ def collect_forecasts(
     dm: LightningDataModule,
     n_windows: int,
     target: int = 0,
-) -> dict[str, np.ndarray]:
+    conformal: ConformalIntervals | None = None,
+) -> dict[str, np.ndarray | str]:
     """Run ``model`` and ``baseline`` on evenly spaced test windows, in original units.
 
     Args:
@@ -40,26 +77,40 @@ def collect_forecasts(
         dm: the datamodule, already set up for ``"test"``.
         n_windows: how many windows to take, spread over the test split.
         target: which target column to return.
+        conformal: the model's conformal intervals, drawn as its band; without them a quantile
+            model's outermost levels are.
 
     Returns:
         ``history`` (N, T): the target's past values (NaN when it is not an input column);
-        ``truth``, ``forecast`` and, with a baseline, ``naive``: (N, n_ahead).
+        ``truth``, ``forecast`` and, with a baseline, ``naive``: (N, n_ahead); ``lower`` and
+        ``upper`` (N, n_ahead) and ``band_label`` when the model has a band.
     """
     spec = dm.spec
     dataset = dm.test_dataloader().dataset
     picks = np.linspace(0, len(dataset) - 1, num=min(n_windows, len(dataset))).round()
     batch = torch.utils.data.default_collate([dataset[int(i)] for i in picks])
-    x, y = batch[0], batch[1]  # (N, T, F); (N, K*J) or (N, T, K*J)
+    x = batch[0]  # (N, T, F)
     mean, std = spec.target_mean[target], spec.target_std[target]
-    truth = model.to_original(model.last_step(y.to(model.device))).cpu()  # (N, K*J)
+
+    def one_target(values: Tensor) -> np.ndarray:  # (N, K*J) -> (N, K), the chosen target
+        return values.reshape(len(x), spec.n_ahead, spec.n_targets)[:, :, target].numpy()
+
+    quantiles, truth = batch_forecasts(model, batch)
     out = {
         "history": np.full(x.shape[:2], np.nan),  # (N, T)
-        "truth": truth.view(len(x), spec.n_ahead, spec.n_targets)[:, :, target].numpy(),
-        "forecast": _forecast(model, batch, target),
+        "truth": one_target(truth),
+        "forecast": one_target(model.point(quantiles)),
     }
+    if conformal is not None:
+        lower, upper = conformal.band(quantiles)
+        out |= {"lower": one_target(lower), "upper": one_target(upper)}
+        out["band_label"] = f"{conformal.coverage:.0%} conformal interval"
+    elif quantiles.shape[-1] > 1:
+        out |= {"lower": one_target(quantiles[..., 0]), "upper": one_target(quantiles[..., -1])}
+        out["band_label"] = f"quantiles {model.levels[0]:g} .. {model.levels[-1]:g}"
     column = spec.target_input_index[target]
     if column is not None:  # the datamodule scales a target and its input column alike
         out["history"] = (x[:, :, column] * std + mean).numpy()
     if baseline is not None:
-        out["naive"] = _forecast(baseline, batch, target)
+        out["naive"] = one_target(baseline.point(batch_forecasts(baseline, batch)[0]))
     return out

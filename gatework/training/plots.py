@@ -54,6 +54,9 @@ def plot_forecasts(
     naive: np.ndarray | None = None,
     target_name: str = "target",
     horizon: int = 1,
+    lower: np.ndarray | None = None,
+    upper: np.ndarray | None = None,
+    band_label: str = "interval",
 ) -> Path:
     """Draw a few windows: the input history, then the true and forecast future.
 
@@ -66,9 +69,12 @@ def plot_forecasts(
         target_name: the y-axis label.
         horizon: sampled steps from the last input to the first forecast step (the data's
             ``horizon``: 24 for Jena's temperature a day later).
+        lower, upper: the forecast's prediction interval, drawn as a shaded band when given.
+        band_label: the band's legend entry (e.g. ``"80% conformal"``).
 
     Shape:
-        history: (N, T); truth, forecast, naive: (N, n_ahead). One panel per window.
+        history: (N, T); truth, forecast, naive, lower, upper: (N, n_ahead). One panel per
+        window.
 
     Returns:
         ``png_path``.
@@ -81,6 +87,9 @@ def plot_forecasts(
     axes = fig.subplots(n, 1, squeeze=False, sharex=True)
     for i, ax in enumerate(axes[:, 0]):
         ax.plot(past, history[i], color="0.5", label="input")
+        if lower is not None and upper is not None:
+            band = dict(color="tab:blue", alpha=0.2, linewidth=0, label=band_label)
+            ax.fill_between(future, lower[i], upper[i], **band)
         ax.plot(future, truth[i], marker="o", color="black", label="truth")
         ax.plot(future, forecast[i], marker="x", color="tab:blue", label="forecast")
         if naive is not None:

@@ -7,7 +7,8 @@ import math
 from collections.abc import Mapping
 from pathlib import Path
 
-TABLE_METRICS = ("mae", "rmse", "mape")
+TABLE_METRICS = ("mae", "rmse", "mase", "smape", "mape")
+INTERVAL_METRICS = ("coverage", "width", "pinball")
 
 
 def tag_metrics(metrics: Mapping[str, float], tag: str) -> dict[str, float]:
@@ -48,8 +49,29 @@ def write_metrics(metrics: Mapping[str, float], path: str | Path) -> Path:
     return path
 
 
+def _rows(
+    metrics: Mapping[str, float], names: tuple[str, ...], labels: tuple[tuple[str, str], ...]
+) -> list[str]:
+    """Header and one fixed-width row per label and split that has any of ``names``."""
+    rows = [f"{'':<28}" + "".join(f"{n.upper():>12}" for n in names)]
+    for split in ("val", "test"):
+        for label, tag in labels:
+            values = [metrics.get(f"{split}/{tag}{n}") for n in names]
+            if all(v is None for v in values):
+                continue
+            cells = "".join(f"{'-':>12}" if v is None else f"{v:>12.4g}" for v in values)
+            if metrics.get(f"{split}/{tag}mape_crosses_zero") and "mape" in names:
+                cells += "*"  # after the MAPE column, the last one
+            rows.append(f"{label + ' ' + split:<28}{cells}")
+    return rows
+
+
 def comparison_table(metrics: Mapping[str, float], model_name: str) -> str:
-    """A small fixed-width table: the model against the naive baseline, val and test.
+    """Small fixed-width tables: the model against the naive baseline, val and test.
+
+    The first holds the point errors (a MAPE marked ``*`` is unreliable: the targets cross
+    zero); a second, when the run measured them, the prediction intervals: the conformal
+    intervals of model and baseline, and the band of a quantile model's outermost levels.
 
     Args:
         metrics: the run's metrics, holding ``val/mae``, ``test/naive_mae``, ... (missing
@@ -57,21 +79,23 @@ def comparison_table(metrics: Mapping[str, float], model_name: str) -> str:
         model_name: the row label of the model.
 
     Returns:
-        The table as text, one row per model and split, one column per metric.
+        The tables as text, one row per model and split, one column per metric.
     """
-    header = f"{'':<24}" + "".join(f"{m.upper():>12}" for m in TABLE_METRICS)
-    rows = [header]
-    for split in ("val", "test"):
-        rows_of_split = (
-            (model_name, ""),
-            ("naive", "naive_"),
-            (f"{model_name} iterative", "iterative_"),
-            ("naive iterative", "iterative_naive_"),
-        )
-        for label, tag in rows_of_split:
-            values = [metrics.get(f"{split}/{tag}{m}") for m in TABLE_METRICS]
-            if all(v is None for v in values):
-                continue
-            cells = "".join(f"{'-':>12}" if v is None else f"{v:>12.4g}" for v in values)
-            rows.append(f"{label + ' ' + split:<24}{cells}")
+    point = (
+        (model_name, ""),
+        ("naive", "naive_"),
+        (f"{model_name} iterative", "iterative_"),
+        ("naive iterative", "iterative_naive_"),
+    )
+    rows = _rows(metrics, TABLE_METRICS, point)
+    if any(row.endswith("*") for row in rows):
+        rows.append("* the targets cross zero: MAPE divides by values near 0, compare MASE")
+    intervals = (
+        (f"{model_name} conformal", "conformal_"),
+        ("naive conformal", "naive_conformal_"),
+        (f"{model_name} quantiles", ""),
+    )
+    interval_rows = _rows(metrics, INTERVAL_METRICS, intervals)
+    if len(interval_rows) > 1:
+        rows += ["", *interval_rows]
     return "\n".join(rows)
