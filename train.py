@@ -18,20 +18,14 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from gatework.models import IterativeForecaster
-from gatework.training.evaluation import evaluate, quiet_trainer
+from gatework.training.backtest import Backtest
+from gatework.training.evaluation import build_trainer, evaluate, quiet_trainer
 from gatework.training.forecasts import collect_forecasts
 from gatework.training.intervals import interval_report
 from gatework.training.plots import plot_forecasts, plot_learning_curves
 from gatework.training.report import comparison_table, tag_metrics, to_floats, write_metrics
 
 log = logging.getLogger(__name__)
-
-
-def build_trainer(cfg: DictConfig) -> L.Trainer:
-    """The Lightning Trainer of ``cfg.trainer`` with the callbacks and loggers of the config."""
-    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
-    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
-    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
 
 
 def model_label(cfg: DictConfig) -> str:
@@ -79,6 +73,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         dm_k.prepare_data()
         dm_k.setup("test")
         iterative = IterativeForecaster(model, dm_k.spec)
+    backtest = Backtest(cfg, dm) if cfg.eval.backtest.folds else None  # bad folds fail here
 
     trainer = build_trainer(cfg)
     start = time.perf_counter()
@@ -115,6 +110,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     if not trainer.is_global_zero:
         return metrics
+    if backtest is not None:
+        metrics |= backtest.run(model, baseline, out_dir)
     write_metrics(metrics, out_dir / "metrics.json")
     if cfg.eval.plot_windows > 0:
         windows = collect_forecasts(model, baseline, dm, cfg.eval.plot_windows, conformal=conformal)

@@ -7,6 +7,7 @@ and windows in exactly the same way, and :meth:`SeriesDataModule.describe` print
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Mapping, Sequence
 
 import lightning as L
@@ -14,7 +15,7 @@ import numpy as np
 import pandas as pd
 from torch.utils.data import DataLoader
 
-from gatework.datamodules.audit import check_split, format_audit
+from gatework.datamodules.audit import SplitAudit, check_split, format_audit
 from gatework.datamodules.naive_scale import seasonal_naive_mae
 from gatework.datamodules.scaler import StandardScaler
 from gatework.datamodules.spec import SeriesSpec
@@ -67,6 +68,8 @@ class SeriesDataModule(L.LightningDataModule):
         num_workers: DataLoader worker processes.
     """
 
+    single_series = True  # one series in time order: a backtest can move its origin along it
+
     def __init__(
         self,
         input_len: int,
@@ -102,6 +105,8 @@ class SeriesDataModule(L.LightningDataModule):
         self.table: Table | None = None
         self.ranges: dict[str, RowRange] = {}
         self.datasets: dict[str, WindowDataset] = {}
+        self.split_audits: dict[str, SplitAudit] = {}  # what each split's windows read
+        self.scaler_rows: RowRange | None = None  # the rows the scaler was fit on
         self._values: np.ndarray | None = None
         self._audit = ""
         self._pending_state: dict | None = None
@@ -141,14 +146,45 @@ class SeriesDataModule(L.LightningDataModule):
         self._values = table.frame[columns].to_numpy(np.float64)  # (N, C)
         self.ranges = self.split_ranges(table.frame.index)
         self.scaler = StandardScaler(columns)
+        self._fit_scaler()
+        self._build()
+
+    def resplit(self, ranges: Mapping[str, RowRange], lookback: bool) -> SeriesDataModule:
+        """A copy of this set-up datamodule split at other rows (a backtest fold).
+
+        The table is shared, not read again; the copy has its own splits, its own scaler fit
+        on its own training rows only, its own windows and audit.
+
+        Args:
+            ranges: the rows of ``"train"``, ``"val"`` and ``"test"``, in time order.
+            lookback: whether validation/test inputs may read rows before their split.
+
+        Returns:
+            The new datamodule, set up.
+        """
+        if not self.datasets:
+            raise RuntimeError(f"{type(self).__name__}.resplit() needs setup() to run first")
+        fold = copy.copy(self)
+        fold.ranges, fold.lookback = dict(ranges), bool(lookback)
+        fold.datasets, fold.split_audits, fold._pending_state = {}, {}, None
+        fold.scaler = StandardScaler(self.scaler.columns)
+        fold._fit_scaler()
+        fold._build()
+        return fold
+
+    def _fit_scaler(self) -> None:
+        """Load the checkpoint's statistics, or fit on the training rows only (``scale=true``)."""
+        self.scaler_rows = None
         if self._pending_state is not None:
             self.scaler.load_state_dict(self._pending_state)
         elif self.scale:
             train = self.ranges["train"]
+            unscaled = self.table.unscaled
             self.scaler.fit(
-                self._values[train.start : train.stop], [c not in table.unscaled for c in columns]
+                self._values[train.start : train.stop],
+                [c not in unscaled for c in self.scaler.columns],
             )
-        self._build()
+            self.scaler_rows = train
 
     def _build(self) -> None:
         table, scaler, geo = self.table, self.scaler, self.geometry
@@ -174,6 +210,7 @@ class SeriesDataModule(L.LightningDataModule):
             datasets[name] = WindowDataset(x, y, starts, geo, future)
             audits.append(check_split(name, rows, datasets[name], input_lo))
         self.datasets = datasets  # only once every split has its windows
+        self.split_audits = {audit.name: audit for audit in audits}
         naive_mae = seasonal_naive_mae(self._values[:, idx_tg], datasets["train"], self.period)
         self.spec = SeriesSpec(
             input_len=geo.input_len,
@@ -216,7 +253,7 @@ class SeriesDataModule(L.LightningDataModule):
             return f"scaler: loaded from a checkpoint: {self.scaler!r}"
         if not self.scaler.fitted:
             return "scaler: none (scale=false), values in original units"
-        train = self.ranges["train"]
+        train = self.scaler_rows
         return (
             f"scaler: fit on train rows only, {self.label(train.start)} .. "
             f"{self.label(train.stop - 1)} ({len(train):,} rows): {self.scaler!r}"

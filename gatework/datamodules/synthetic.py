@@ -64,6 +64,8 @@ class SyntheticDataModule(SeriesDataModule):
         num_workers: DataLoader worker processes.
     """
 
+    single_series = False  # independent series, one window each: no rolling origin to move
+
     def __init__(
         self,
         n_series: int = 10_000,

@@ -1,11 +1,19 @@
-"""Scoring a model on the validation and test splits with Lightning's loops."""
+"""Building the run's Trainer, and scoring a model on the validation and test splits with it."""
 
 from __future__ import annotations
 
 import lightning as L
+from hydra.utils import instantiate
 from omegaconf import DictConfig
 
 from gatework.training.report import to_floats
+
+
+def build_trainer(cfg: DictConfig) -> L.Trainer:
+    """The Lightning Trainer of ``cfg.trainer`` with the callbacks and loggers of the config."""
+    callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
+    loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
+    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
 
 
 def evaluate(

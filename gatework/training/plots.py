@@ -99,3 +99,36 @@ def plot_forecasts(
     axes[-1, 0].set_xlabel("steps after the last input")
     fig.savefig(png_path, dpi=100)
     return Path(png_path)
+
+
+def plot_backtest(table: pd.DataFrame, png_path: str | Path, coverage: float | None = None) -> Path:
+    """Draw a backtest: MAE per fold, model beside baseline; interval coverage per fold.
+
+    Args:
+        table: one row per fold, with ``origin``, ``mae`` and, when measured, ``naive_mae``,
+            ``conformal_coverage`` and ``naive_conformal_coverage``.
+        png_path: where to save the figure.
+        coverage: the nominal coverage, drawn as a line in the coverage panel.
+
+    Returns:
+        ``png_path``.
+    """
+    panels = [("mae", "MAE per fold (test block)")]
+    if "conformal_coverage" in table:
+        panels.append(("conformal_coverage", "conformal interval coverage"))
+    fig = Figure(figsize=(4 + 0.8 * len(table), 3.2 * len(panels)), layout="tight")
+    axes = fig.subplots(len(panels), 1, squeeze=False, sharex=True)[:, 0]
+    folds = np.arange(len(table))
+    for ax, (name, title) in zip(axes, panels, strict=True):
+        ax.plot(folds, table[name], marker="o", color="tab:blue", label="model")
+        if f"naive_{name}" in table:
+            naive = dict(marker="s", linestyle="--", color="tab:orange", label="naive")
+            ax.plot(folds, table[f"naive_{name}"], **naive)
+        if name == "conformal_coverage" and coverage:
+            ax.axhline(coverage, color="0.5", lw=1, label=f"nominal {coverage:g}")
+        ax.set_title(title)
+        ax.legend(fontsize="small")
+    axes[-1].set_xticks(folds, [f"{i + 1}\n{o}" for i, o in enumerate(table["origin"])])
+    axes[-1].set_xlabel("fold and origin")
+    fig.savefig(png_path, dpi=100)
+    return Path(png_path)

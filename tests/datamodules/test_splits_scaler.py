@@ -145,3 +145,20 @@ def test_scale_false_is_the_identity(tmp_path):
     assert dm.spec.target_mean == (0.0,) and dm.spec.target_std == (1.0,)
     assert dm.datasets["train"][5][0][:, 0].tolist() == [5, 6, 7]
     assert "scaler: none (scale=false)" in dm.describe()
+
+
+def test_resplit_shares_the_table_and_fits_its_own_scaler_on_its_own_training_rows(tmp_path):
+    path = tmp_path / "rows.csv"
+    values = np.arange(100.0) ** 2
+    pd.DataFrame({"a": values}).to_csv(path, index=False)
+    dm = CSVDataModule(path=str(path), targets=["a"], input_len=3, splits=[50, 20, 30])
+    dm.setup()
+    ranges = {"train": RowRange(10, 60), "val": RowRange(60, 80), "test": RowRange(80, 90)}
+    fold = dm.resplit(ranges, lookback=True)
+    assert fold.table is dm.table and fold.scaler is not dm.scaler
+    assert fold.scaler_rows == RowRange(10, 60) and dm.scaler_rows == RowRange(0, 50)
+    assert fold.scaler.mean[0] == pytest.approx(values[10:60].mean())
+    assert dm.scaler.mean[0] == pytest.approx(values[:50].mean())  # the original is untouched
+    assert fold.split_audits["test"].first_target == 80 and len(fold.datasets["test"]) == 10
+    assert fold.split_audits["test"].first_input == 77  # lookback: inputs before the origin
+    assert "fit on train rows only, row 10 .. row 59 (50 rows)" in fold.describe()
