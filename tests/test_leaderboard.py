@@ -112,3 +112,19 @@ def test_script_on_a_folder_without_runs_says_what_to_pass(tmp_path):
     assert done.returncode == 1
     assert "no metrics.json below" in done.stderr
     assert "Traceback" not in done.stderr
+
+
+def test_leaderboard_shows_backtest_mean_sd_and_coverage(tmp_path):
+    backtest = {"backtest/mae/mean": 30100.0, "backtest/mae/sd": 4210.0, "backtest/mae/fold1": 1.0}
+    backtest |= {"backtest/naive_mae/mean": 41000.0, "backtest/naive_mae/sd": 2500.0}
+    fake_run(tmp_path, 0, "rnn", {"val/mae": 0.4, "test/conformal_coverage": 0.78, **backtest})
+    fake_run(tmp_path, 1, "naive", {"val/mae": 0.9, "test/conformal_coverage": 0.81})
+    md_path, csv_path = write_leaderboard(tmp_path)
+    md = md_path.read_text()
+    header = (
+        "| rank | model | val/mae | test/conformal_coverage | backtest/mae | backtest/naive_mae |"
+    )
+    assert header in md
+    assert "| 1 | rnn | 0.4 | 0.78 | 3.01e+04 ± 4.2e+03 | 4.1e+04 ± 2.5e+03 |" in md
+    assert "| 2 | naive | 0.9 | 0.81 | - | - |" in md
+    assert pd.read_csv(csv_path)["backtest/mae/sd"][0] == 4210.0  # the CSV keeps the numbers

@@ -14,7 +14,9 @@ from omegaconf import DictConfig, OmegaConf
 
 log = logging.getLogger(__name__)
 
-COLUMNS = ("val/mae", "test/mae", "test/naive_mae", "test/rmse", "test/mape", "fit/epochs")
+COLUMNS = ("val/mae", "test/mae", "test/naive_mae", "test/mase", "test/rmse", "test/mape")
+COLUMNS += ("test/conformal_coverage", "test/coverage", "backtest/mae", "backtest/naive_mae")
+COLUMNS += ("fit/epochs",)
 
 
 def _run_label(run_dir: Path) -> tuple[str, tuple[str, ...]]:
@@ -89,6 +91,26 @@ def to_markdown(table: pd.DataFrame, float_format: str = "{:.4g}") -> str:
     return "\n".join(lines) + "\n"
 
 
+def with_mean_sd(runs: pd.DataFrame) -> pd.DataFrame:
+    """Add ``<name>`` = "mean ± sd" for every ``<name>/mean`` with its ``<name>/sd`` (backtests).
+
+    Args:
+        runs: one row per run, as :func:`collect_runs` reads them.
+
+    Returns:
+        A copy with the text columns added ("-" where a run has no such backtest).
+    """
+    runs = runs.copy()
+    for mean in [c for c in runs.columns if c.endswith("/mean")]:
+        name, sd = mean.removesuffix("/mean"), mean.removesuffix("mean") + "sd"
+        if sd in runs.columns:
+            runs[name] = [
+                "-" if math.isnan(m) else f"{m:.4g} ± {s:.2g}"
+                for m, s in zip(runs[mean].astype(float), runs[sd].astype(float), strict=True)
+            ]
+    return runs
+
+
 def write_leaderboard(sweep_dir: str | Path, sort_by: str = "val/mae") -> tuple[Path, Path]:
     """Write ``leaderboard.md`` (main columns) and ``leaderboard.csv`` (all columns).
 
@@ -117,6 +139,7 @@ def write_leaderboard(sweep_dir: str | Path, sort_by: str = "val/mae") -> tuple[
     runs["overrides"] = [" ".join(o) for o in overrides]
     runs.to_csv(csv_path, index=False)
 
+    runs = with_mean_sd(runs)
     shown = ["rank", "model", *(c for c in (sort_by, *COLUMNS) if c in runs.columns), "overrides"]
     shown = list(dict.fromkeys(shown))  # sort_by may also be a default column
     table = runs[shown].assign(  # only what differs between runs, in command-line order
