@@ -102,16 +102,22 @@ def test_forecast_plot(tmp_path, n_ahead):
     assert png.read_bytes().startswith(PNG_MAGIC)
 
 
-def test_forecast_plot_puts_the_truth_horizon_steps_after_the_last_input(tmp_path, monkeypatch):
-    """With horizon=24 (Jena: 24 h after the last input) the first target is drawn at step 24."""
-    figures = []
+@pytest.fixture
+def figures(monkeypatch) -> list:
+    """The figures the plots module draws, kept for inspection."""
+    drawn = []
 
     class Recorded(plots.Figure):
         def __init__(self, *args, **kwargs):
             super().__init__(*args, **kwargs)
-            figures.append(self)
+            drawn.append(self)
 
     monkeypatch.setattr(plots, "Figure", Recorded)
+    return drawn
+
+
+def test_forecast_plot_puts_the_truth_horizon_steps_after_the_last_input(tmp_path, figures):
+    """With horizon=24 (Jena: 24 h after the last input) the first target is drawn at step 24."""
     history, truth = np.zeros((1, 5)), np.ones((1, 2))
     plot_forecasts(history, truth, truth, tmp_path / "f.png", horizon=24)
     ax = figures[0].axes[0]
@@ -121,15 +127,7 @@ def test_forecast_plot_puts_the_truth_horizon_steps_after_the_last_input(tmp_pat
     assert list(by_label["forecast"].get_xdata()) == [24, 25]
 
 
-def test_forecast_plot_shades_the_interval(tmp_path, monkeypatch):
-    figures = []
-
-    class Recorded(plots.Figure):
-        def __init__(self, *args, **kwargs):
-            super().__init__(*args, **kwargs)
-            figures.append(self)
-
-    monkeypatch.setattr(plots, "Figure", Recorded)
+def test_forecast_plot_shades_the_interval(tmp_path, figures):
     history, truth = np.zeros((2, 5)), np.ones((2, 3))
     band = dict(lower=truth - 1, upper=truth + 1, band_label="80% conformal interval")
     plot_forecasts(history, truth, truth, tmp_path / "f.png", **band)
@@ -137,3 +135,20 @@ def test_forecast_plot_shades_the_interval(tmp_path, monkeypatch):
     (band,) = ax.collections
     assert band.get_label() == "80% conformal interval"
     assert ax.get_legend_handles_labels()[1].count("80% conformal interval") == 1
+
+
+def test_backtest_plot_draws_model_and_naive_per_fold_and_the_nominal_coverage(tmp_path, figures):
+    table = pd.DataFrame(
+        {
+            "origin": ["2019-06-01", "2019-12-01"],
+            "mae": [3.0, 5.0],
+            "naive_mae": [4.0, 4.5],
+            "conformal_coverage": [0.9, 0.6],
+        }
+    )
+    png = plots.plot_backtest(table, tmp_path / "b.png", coverage=0.8)
+    assert png.read_bytes().startswith(PNG_MAGIC)
+    errors, coverage = figures[0].axes
+    assert [list(line.get_ydata()) for line in errors.get_lines()] == [[3.0, 5.0], [4.0, 4.5]]
+    assert [line.get_label() for line in coverage.get_lines()] == ["model", "nominal 0.8"]
+    assert [t.get_text() for t in coverage.get_xticklabels()] == ["1\n2019-06-01", "2\n2019-12-01"]

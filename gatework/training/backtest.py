@@ -114,6 +114,7 @@ class Backtest:
             except ValueError as err:
                 raise ValueError(f"eval.backtest fold {number}: {err}") from err
         self.audit = fold_audit(self.plan, self.folds)
+        log.info("%s", self.audit)
         for number, fold in enumerate(self.folds, start=1):
             log.debug("Backtest fold %d data:\n%s", number, fold.describe())
 
@@ -147,7 +148,6 @@ class Backtest:
             The summary metrics (see :func:`summarise`) and ``backtest/seconds``.
         """
         start, rows = time.perf_counter(), []
-        log.info("%s", self.audit)
         coverage = self.cfg.eval.intervals.coverage
         for number, dm in enumerate(self.folds, start=1):
             fold_model = self._refit(number, dm, out_dir) if self.plan.refit else model

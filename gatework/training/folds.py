@@ -169,7 +169,7 @@ def fold_audit(plan: BacktestPlan, folds: Sequence[SeriesDataModule]) -> str:
     widths = [max(len(r[i]) for r in rows) for i in range(len(rows[0]))]
     table = ["  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)).rstrip() for r in rows]
     if plan.refit:
-        mode = f"each refit at its origin on an {plan.window} training window"
+        mode = f"each refit at its origin on the {plan.window} training window"
     else:
         mode = (
             "the trained model re-scored at each origin (its scaler and weights were fit on the "
