@@ -154,3 +154,22 @@ def test_backtest_refuses_the_synthetic_series_and_calendar_steps_without_dates(
     cfg = compose_fast(tmp_path, "model=naive", *options, "eval.backtest.step=MS", data=())
     with pytest.raises(ValueError, match=r"step='MS' is a calendar period, but the rows have no"):
         train(cfg)
+
+
+@pytest.mark.shared_data
+def test_cta_folds_score_the_weekly_naive_like_pandas_block_by_block(tmp_path, cta_csv):
+    """On the real file, re-scored folds tile 2019-06-01 .. 2021-11-30: each fold's weekly naive
+    MAE is pandas' over exactly its days."""
+    options = ("data=ridership", f"data.path={cta_csv}", "model=seasonal_naive")
+    options += ("baseline._target_=gatework.models.SeasonalNaive", "+baseline.period=7")
+    backtest = ("eval.backtest.folds=5", "eval.backtest.refit=false")
+    metrics = train(compose_fast(tmp_path, *options, *backtest, data=()))
+    table = pd.read_csv(cta_csv, parse_dates=["service_date"], date_format="%m/%d/%Y")
+    rail = table.drop_duplicates().set_index("service_date").sort_index()["rail_boardings"]
+    error = (rail.astype(float) - rail.shift(7)).abs()
+    folds = pd.read_csv(tmp_path / "backtest.csv")
+    assert folds["origin"][0] == "2019-06-01" and folds["last"].iloc[-1] == "2021-11-30"
+    for fold in folds.itertuples():
+        expected = error[fold.origin : fold.last].mean()
+        assert metrics[f"backtest/naive_mae/fold{fold.fold}"] == pytest.approx(expected)
+        assert fold.mae == pytest.approx(expected, rel=1e-6)  # the model is the same forecast
