@@ -10,7 +10,7 @@ from matplotlib.figure import Figure  # no pyplot: PNGs through Agg, the global 
 
 
 def plot_learning_curves(csv_path: str | Path, png_path: str | Path) -> Path | None:
-    """Draw loss and validation MAE per epoch from a Lightning ``CSVLogger`` file.
+    """Draw loss, validation MAE and the gradient norm per epoch from a ``CSVLogger`` file.
 
     Args:
         csv_path: the logger's ``metrics.csv`` (one row per logged step or epoch).
@@ -30,7 +30,9 @@ def plot_learning_curves(csv_path: str | Path, png_path: str | Path) -> Path | N
     fit = [c for c in per_epoch.columns if c.startswith(("train/", "val/"))]
     losses = [c for c in fit if c.endswith(("/loss", "/loss_epoch"))]
     maes = [c for c in fit if c.endswith(("/mae", "/mae_epoch"))]
-    panels = [(cols, title) for cols, title in ((losses, "loss (scaled)"), (maes, "MAE")) if cols]
+    norms = [c for c in fit if c.startswith("train/grad_norm")]  # GradNormLogger's
+    named = ((losses, "loss (scaled)"), (maes, "MAE"), (norms, "gradient norm before clipping"))
+    panels = [(cols, title) for cols, title in named if cols]
     if not panels or per_epoch[[c for cols, _ in panels for c in cols]].isna().all().all():
         return None
     fig = Figure(figsize=(5 * len(panels), 3.5), layout="tight")
@@ -41,6 +43,9 @@ def plot_learning_curves(csv_path: str | Path, png_path: str | Path) -> Path | N
             ax.plot(series.index, series.to_numpy(), marker="o", label=col)
         ax.set_xlabel("epoch")
         ax.set_title(title)
+        if cols is norms:  # spans decades when gradients explode or vanish
+            ax.set_yscale("log")
+            ax.set_ylabel("‖∇ loss‖₂ (log scale)")
         ax.legend()
     fig.savefig(png_path, dpi=100)
     return Path(png_path)
