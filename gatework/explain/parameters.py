@@ -1,0 +1,118 @@
+"""Parameter counts per recurrent layer: W_x, W_h and the bias, with one bias and with two.
+
+A cell with G gates, F inputs and H units has ``W_x = G·H·F``, ``W_h = G·H·H`` and a bias of
+``G·H`` per bias vector. Textbooks (and Keras) count one bias, ``b``; torch.nn keeps two,
+``b_ih`` and ``b_hh``, whose sum acts as the one (except for the GRU's candidate n_t, where
+``b_hn`` sits inside the reset product). So a SimpleRNN with 4 inputs and 3 units has
+12 + 9 + 3 = 24 parameters in a textbook and 27 in torch.nn; an LSTM has 4× those, a GRU 3×.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from pathlib import Path
+
+from torch import nn
+
+from gatework import cells
+from gatework.explain.recurrent import recurrent_layers
+
+KINDS = re.compile(r"(weight|bias)_(ih|hh)")
+COLUMNS = (
+    "layer",
+    "F",
+    "H",
+    "G",
+    "W_x",
+    "W_h",
+    "b",
+    "one bias",
+    "b_ih + b_hh",
+    "torch.nn",
+    "other",
+)
+
+
+def parameter_counts(module: nn.Module) -> list[dict]:
+    """One row per layer and direction of ``module``, counted from its actual parameters.
+
+    Parameters are recognised by torch.nn's names (``weight_ih``, ``weight_hh``, ``bias_ih``,
+    ``bias_hh``), which gatework's cells mirror; anything else (layer norm gains) is counted
+    under ``other``.
+
+    Returns:
+        Rows with the keys of ``COLUMNS``: ``layer`` (the parameter names' common part:
+        ``l0``, ``l0_reverse`` for torch.nn), F, H, G (gates), the counts ``W_x``, ``W_h``,
+        ``b`` (one bias vector), ``one bias`` (``W_x + W_h + b``), ``b_ih + b_hh``,
+        ``torch.nn`` (``W_x + W_h + b_ih + b_hh``) and ``other``.
+    """
+    rows: dict[str, dict] = {}
+    for name, p in module.named_parameters():
+        prefix, _, leaf = name.rpartition(".")
+        match = KINDS.search(leaf)
+        rest = KINDS.sub("", leaf).strip("_") if match else ""  # torch.nn: "l0", "l0_reverse"
+        found = rows.setdefault(".".join(part for part in (prefix, rest) if part), {})
+        if match is None:
+            found["other"] = found.get("other", 0) + p.numel()
+        else:
+            found[match.group(0)] = p
+    table = []
+    for key, found in rows.items():
+        w_x, w_h = found.get("weight_ih"), found.get("weight_hh")
+        if w_x is None or w_h is None:
+            continue  # a module's own extras, not a recurrence
+        H = w_h.shape[1]
+        G = w_h.shape[0] // H
+        b_ih, b_hh = found.get("bias_ih"), found.get("bias_hh")
+        b = 0 if b_ih is None else b_ih.numel()
+        both = b + (0 if b_hh is None else b_hh.numel())
+        table.append(
+            {
+                "layer": key,
+                "F": w_x.shape[1],
+                "H": H,
+                "G": G,
+                "W_x": w_x.numel(),
+                "W_h": w_h.numel(),
+                "b": b,
+                "one bias": w_x.numel() + w_h.numel() + b,
+                "b_ih + b_hh": both,
+                "torch.nn": w_x.numel() + w_h.numel() + both,
+                "other": found.get("other", 0),
+            }
+        )
+    return table
+
+
+def markdown_table(tables: Mapping[str, list[dict]]) -> str:
+    """The rows of several modules as one Markdown table, the module's label first."""
+    lines = [
+        "| " + " | ".join(("model", *COLUMNS)) + " |",
+        "|" + "---|" * (len(COLUMNS) + 1),
+    ]
+    for label, rows in tables.items():
+        for row in rows:
+            lines.append("| " + " | ".join([label, *(str(row[c]) for c in COLUMNS)]) + " |")
+    return "\n".join(lines) + "\n"
+
+
+def explain_parameters(
+    model: nn.Module | None, input_size: int, hidden_size: int, md_path: str | Path
+) -> dict[str, list[dict]]:
+    """The textbook example (SimpleRNN, LSTM and GRU of ``input_size`` → ``hidden_size``) and
+    every recurrent layer of ``model``, as a Markdown table in ``md_path``.
+
+    Returns:
+        Label -> :func:`parameter_counts` rows.
+    """
+    tables = {
+        f"{cls.__name__}({input_size} → {hidden_size})": parameter_counts(
+            cls(input_size, hidden_size)
+        )
+        for cls in (cells.SimpleRNN, cells.LSTM, cells.GRU)
+    }
+    for name, layer in recurrent_layers(model) if model is not None else []:
+        tables[f"{type(model).__name__}.{name}"] = parameter_counts(layer)
+    Path(md_path).write_text(markdown_table(tables))
+    return tables
