@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Mapping
 
 import lightning as L
@@ -98,21 +99,27 @@ def fit_briefly(
         seed: seed of the batch order.
     """
     L.seed_everything(seed, verbose=False)
-    trainer = instantiate(
-        trainer_cfg,
-        max_epochs=epochs,
-        min_epochs=0,
-        limit_train_batches=batches if batches is not None else 1.0,
-        limit_val_batches=0,
-        num_sanity_val_steps=0,
-        gradient_clip_val=clip,
-        callbacks=list(callbacks),
-        logger=False,
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
-    trainer.fit(model, datamodule=datamodule)
+    lightning_log = logging.getLogger("lightning.pytorch")
+    level = lightning_log.level
+    lightning_log.setLevel(logging.WARNING)  # several short fits: no device banner for each
+    try:
+        trainer = instantiate(
+            trainer_cfg,
+            max_epochs=epochs,
+            min_epochs=0,
+            limit_train_batches=batches if batches is not None else 1.0,
+            limit_val_batches=0,
+            num_sanity_val_steps=0,
+            gradient_clip_val=clip,
+            callbacks=list(callbacks),
+            logger=False,
+            enable_checkpointing=False,
+            enable_progress_bar=False,
+            enable_model_summary=False,
+        )
+        trainer.fit(model, datamodule=datamodule)
+    finally:
+        lightning_log.setLevel(level)
     return model.cpu()
 
 
