@@ -11,6 +11,7 @@ import numpy as np
 from hydra.utils import instantiate
 from matplotlib.figure import Figure
 
+from gatework.explain.png import save_png
 from gatework.explain.study import fit_briefly, study_label, study_model
 from gatework.training.grad_norm import total_grad_norm
 
@@ -36,7 +37,8 @@ class StepRecord(L.Callback):
 
     def summary(self, clip: float | None) -> dict:
         """Steps run, the first step whose loss or gradient norm is not finite (None: none),
-        the largest finite norm, the last loss, and the share of steps clipping shortened."""
+        the largest finite norm, the last loss, and the share of steps whose norm was above
+        ``clip`` (those clipping shortened, when it is on)."""
         bad = [
             k
             for k, (a, b) in enumerate(zip(self.losses, self.norms, strict=False))
@@ -48,7 +50,7 @@ class StepRecord(L.Callback):
             "first_nonfinite_step": bad[0] + 1 if bad else None,  # counted from 1
             "max_grad_norm": max(finite) if finite else None,
             "last_loss": self.losses[-1] if self.losses else None,
-            "clipped_share": (
+            "share_above_clip": (
                 float(np.mean([n > clip for n in self.norms])) if clip and self.norms else 0.0
             ),
         }
@@ -95,8 +97,7 @@ def plot_clipping(
         ax.set_xlabel("optimiser step")
         ax.legend(fontsize="small")
     fig.suptitle(title)
-    fig.savefig(png_path, dpi=90)
-    return Path(png_path)
+    return save_png(fig, png_path, dpi=90)
 
 
 def explain_clipping(dm, settings: Mapping, trainer_cfg, seed: int, png_path: str | Path) -> dict:

@@ -10,6 +10,7 @@ from matplotlib.figure import Figure
 from torch import Tensor
 
 from gatework.cells import trace_gates
+from gatework.explain.png import save_png
 from gatework.explain.recurrent import as_gatework, first_recurrent_layer, layer_input
 from gatework.explain.study import split_windows
 
@@ -140,8 +141,7 @@ def plot_gates(
         else "time step t of the layer, after the convolution (steps)"
     )
     fig.suptitle(title)
-    fig.savefig(png_path, dpi=90)
-    return Path(png_path)
+    return save_png(fig, png_path, dpi=90)
 
 
 def explain_gates(

@@ -25,6 +25,7 @@ from matplotlib.figure import Figure
 from torch import Tensor, nn
 
 from gatework import cells
+from gatework.explain.png import save_png
 from gatework.explain.recurrent import as_gatework, first_recurrent_layer, layer_input
 from gatework.explain.study import fit_briefly, split_windows, study_label, study_model
 
@@ -148,8 +149,7 @@ def plot_gradients(
             ax.grid(True, which="major", alpha=0.3)
     axes[0, 0].legend(fontsize="small")
     fig.suptitle(title)
-    fig.savefig(png_path, dpi=90)
-    return Path(png_path)
+    return save_png(fig, png_path, dpi=90)
 
 
 def measure_both(model: nn.Module, batch: tuple[Tensor, ...]) -> dict[str, np.ndarray]:

@@ -16,7 +16,7 @@ from pathlib import Path
 from torch import nn
 
 from gatework import cells
-from gatework.explain.recurrent import recurrent_layers
+from gatework.explain.recurrent import GATEWORK_LAYERS, recurrent_layers
 
 KINDS = re.compile(r"(weight|bias)_(ih|hh)")
 COLUMNS = (
@@ -97,6 +97,18 @@ def markdown_table(tables: Mapping[str, list[dict]]) -> str:
     return "\n".join(lines) + "\n"
 
 
+def torch_named(layer: nn.Module) -> nn.Module:
+    """A gatework layer as its torch.nn twin (``to_torch``: the same parameters under torch.nn's
+    names, ``l0``, ``l0_reverse``, ...); itself where there is none (layer norm,
+    ``reset_after=False``) or when it already is torch.nn's."""
+    if isinstance(layer, GATEWORK_LAYERS):
+        try:
+            return layer.to_torch()
+        except ValueError:
+            return layer
+    return layer
+
+
 def explain_parameters(
     model: nn.Module | None, input_size: int, hidden_size: int, md_path: str | Path
 ) -> dict[str, list[dict]]:
@@ -108,11 +120,11 @@ def explain_parameters(
     """
     tables = {
         f"{cls.__name__}({input_size} → {hidden_size})": parameter_counts(
-            cls(input_size, hidden_size)
+            torch_named(cls(input_size, hidden_size))
         )
         for cls in (cells.SimpleRNN, cells.LSTM, cells.GRU)
     }
     for name, layer in recurrent_layers(model) if model is not None else []:
-        tables[f"{type(model).__name__}.{name}"] = parameter_counts(layer)
+        tables[f"{type(model).__name__}.{name}"] = parameter_counts(torch_named(layer))
     Path(md_path).write_text(markdown_table(tables))
     return tables

@@ -23,6 +23,7 @@ import torch
 from matplotlib.figure import Figure
 from torch import nn
 
+from gatework.explain.png import save_png
 from gatework.models.causal_conv import CausalConv1d
 
 WINDOWED = (nn.Conv1d, nn.MaxPool1d, nn.AvgPool1d)
@@ -207,8 +208,7 @@ def plot_receptive_fields(
         ax.set_xlabel("input step s in the window (steps); black: x_s reaches y_t")
         ax.set_ylabel("output step t (steps)")
     fig.suptitle(title)
-    fig.savefig(png_path, dpi=90)
-    return Path(png_path)
+    return save_png(fig, png_path, dpi=90)
 
 
 def explain_receptive_fields(

@@ -17,6 +17,7 @@ from matplotlib.figure import Figure
 
 from gatework.datamodules.base import SeriesDataModule
 from gatework.datamodules.synthetic import SyntheticDataModule
+from gatework.explain.png import save_png
 
 
 def training_series(dm: SeriesDataModule, column: str | None = None) -> pd.Series:
@@ -146,8 +147,7 @@ def plot_series(
     axes[5].set_ylabel("autocorrelation\n(no unit)")
     axes[5].legend(fontsize="small", loc="upper right")
     fig.suptitle(title)
-    fig.savefig(png_path, dpi=80)
-    return Path(png_path)
+    return save_png(fig, png_path, dpi=80)
 
 
 def explain_series(

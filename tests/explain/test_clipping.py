@@ -14,7 +14,7 @@ def test_step_record_summary():
     summary = record.summary(clip=1.0)
     assert summary["first_nonfinite_step"] == 3 and summary["steps"] == 3
     assert summary["max_grad_norm"] == 3.0
-    assert summary["clipped_share"] == 2 / 3  # 3.0 and inf are above 1
+    assert summary["share_above_clip"] == 2 / 3  # 3.0 and inf are above 1
 
 
 def test_without_clipping_the_loss_is_lost_with_clipping_it_trains(tmp_path, synthetic):
@@ -26,5 +26,5 @@ def test_without_clipping_the_loss_is_lost_with_clipping_it_trains(tmp_path, syn
     assert without["steps"] == without["first_nonfinite_step"] < 6
     assert clipped["first_nonfinite_step"] is None and clipped["steps"] == 6
     assert math.isfinite(clipped["last_loss"])
-    assert clipped["max_grad_norm"] > 1.0 and clipped["clipped_share"] > 0  # it was needed
+    assert clipped["max_grad_norm"] > 1.0 and clipped["share_above_clip"] > 0  # it was needed
     assert (tmp_path / "clip.png").read_bytes().startswith(b"\x89PNG")

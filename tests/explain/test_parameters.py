@@ -42,3 +42,18 @@ def test_markdown_table_has_a_row_per_layer():
     assert table.startswith("| model | layer | F | H | G | W_x | W_h | b | one bias |")
     assert table.count("\n") == 3  # header, rule, one layer
     assert "| 12 | 9 | 3 | 24 | 6 | 27 |" in table
+
+
+def test_explain_parameters_adds_the_models_layers_under_torch_names(tmp_path):
+    from gatework.datamodules.spec import SeriesSpec
+    from gatework.explain.parameters import explain_parameters
+    from gatework.models import Recurrent
+
+    spec = SeriesSpec(input_len=8, n_inputs=2, n_targets=1, n_ahead=1)
+    model = Recurrent(spec, cell="lstm", hidden_size=5, num_layers=2)
+    tables = explain_parameters(model, 4, 3, tmp_path / "parameters.md")
+    rows = tables["Recurrent.rnn"]
+    assert [r["layer"] for r in rows] == ["l0", "l1"]
+    assert [r["torch.nn"] for r in rows] == [4 * (2 * 5 + 25 + 10), 4 * (5 * 5 + 25 + 10)]
+    assert tables["SimpleRNN(4 → 3)"][0]["layer"] == "l0"
+    assert "| Recurrent.rnn | l1 | 5 | 5 | 4 |" in (tmp_path / "parameters.md").read_text()
