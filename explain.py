@@ -82,60 +82,45 @@ def draw(cfg: DictConfig, what: list[str]) -> dict:
     L.seed_everything(cfg.seed, verbose=False)
     model, dm, origin = model_and_data(cfg)
     summary: dict = {"model": {"class": type(model).__name__, "weights": origin}, "seconds": {}}
-    seed = cfg.seed
-
-    def figure(name: str, file: str, make) -> None:
+    plain = {k: OmegaConf.to_container(cfg[k], resolve=True) for k in ("gradients", "clipping")}
+    g, p, s = cfg.gates, cfg.parameters, cfg.series
+    figures = {  # name: (file, how to draw it into that file)
+        "gates": ("gates.png", lambda f: explain_gates(model, dm, g.window, g.layer, f)),
+        "gradients": (
+            "gradients_through_time.png",
+            lambda f: explain_gradients(dm, plain["gradients"], cfg.trainer, cfg.seed, f),
+        ),
+        "clipping": (
+            "clipping.png",
+            lambda f: explain_clipping(dm, plain["clipping"], cfg.trainer, cfg.seed, f),
+        ),
+        "receptive_field": (
+            "receptive_field.png",
+            lambda f: explain_receptive_fields(
+                {
+                    k: instantiate(v, _partial_=True)(spec=dm.spec)
+                    for k, v in cfg.receptive_field.models.items()
+                },
+                dm.spec.input_len,
+                cfg.receptive_field.windows,
+                f,
+            ),
+        ),
+        "parameters": (
+            "parameters.md",
+            lambda f: {"tables": explain_parameters(model, p.input_size, p.hidden_size, f)},
+        ),
+        "series": ("series.png", lambda f: explain_series(dm, s.column, s.period, s.max_lag, f)),
+    }
+    for name in what:
+        if name == "gates" and not recurrent_layers(model):
+            summary[name] = {"skipped": f"{type(model).__name__} has no recurrent layer"}
+            continue
+        file, draw_into = figures[name]
         start = time.perf_counter()
-        summary[name] = {"file": file} | make(out_dir / file)
+        summary[name] = {"file": file} | draw_into(out_dir / file)
         summary["seconds"][name] = round(time.perf_counter() - start, 2)
         log.info("%s: %s (%.1f s)", name, out_dir / file, summary["seconds"][name])
-
-    if "gates" in what and recurrent_layers(model):
-        gates = cfg.gates
-        figure(
-            "gates", "gates.png", lambda p: explain_gates(model, dm, gates.window, gates.layer, p)
-        )
-    elif "gates" in what:
-        summary["gates"] = {"skipped": f"{type(model).__name__} has no recurrent layer"}
-    if "gradients" in what:
-        settings = OmegaConf.to_container(cfg.gradients, resolve=True)
-        figure(
-            "gradients",
-            "gradients_through_time.png",
-            lambda p: explain_gradients(dm, settings, cfg.trainer, seed, p),
-        )
-    if "clipping" in what:
-        settings = OmegaConf.to_container(cfg.clipping, resolve=True)
-        figure(
-            "clipping",
-            "clipping.png",
-            lambda p: explain_clipping(dm, settings, cfg.trainer, seed, p),
-        )
-    if "receptive_field" in what:
-        nodes = cfg.receptive_field.models
-        models = {
-            name: instantiate(node, _partial_=True)(spec=dm.spec) for name, node in nodes.items()
-        }
-        windows = cfg.receptive_field.windows
-        input_len = dm.spec.input_len
-        figure(
-            "receptive_field",
-            "receptive_field.png",
-            lambda p: explain_receptive_fields(models, input_len, windows, p),
-        )
-    if "parameters" in what:
-        sizes = cfg.parameters
-        figure(
-            "parameters",
-            "parameters.md",
-            lambda p: {"tables": explain_parameters(model, sizes.input_size, sizes.hidden_size, p)},
-        )
-    if "series" in what:
-        s = cfg.series
-        figure(
-            "series", "series.png", lambda p: explain_series(dm, s.column, s.period, s.max_lag, p)
-        )
-
     (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
     return summary
 
