@@ -6,5 +6,6 @@ One module per figure, each with the numbers behind it as plain functions:
 inputs reach an output, causal and standard convolutions), ``parameters`` (parameter counts
 per layer) and ``series`` (level, trend, seasonality, noise and autocorrelation). ``recurrent``
 finds and copies a model's recurrent layer; ``study`` builds and briefly trains the small
-models the gradient figures compare.
+models the gradient figures compare; ``checkpoint`` reads a train.py run back; ``png`` saves
+compact figures.
 """

@@ -10,6 +10,7 @@ import lightning as L
 import numpy as np
 from hydra.utils import instantiate
 from matplotlib.figure import Figure
+from omegaconf import DictConfig
 
 from gatework.explain.png import save_png
 from gatework.explain.study import fit_briefly, study_label, study_model
@@ -27,7 +28,9 @@ class StepRecord(L.Callback):
         self.losses: list[float] = []
         self.norms: list[float] = []
 
-    def on_before_optimizer_step(self, trainer, pl_module, optimizer) -> None:
+    def on_before_optimizer_step(
+        self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer
+    ) -> None:
         self.norms.append(float(total_grad_norm(optimizer)))
 
     def on_train_batch_end(self, trainer, pl_module, outputs, batch, batch_idx) -> None:
@@ -100,7 +103,13 @@ def plot_clipping(
     return save_png(fig, png_path, dpi=90)
 
 
-def explain_clipping(dm, settings: Mapping, trainer_cfg, seed: int, png_path: str | Path) -> dict:
+def explain_clipping(
+    dm: L.LightningDataModule,
+    settings: Mapping,
+    trainer_cfg: DictConfig,
+    seed: int,
+    png_path: str | Path,
+) -> dict:
     """Train the configured model twice from the same start, without and with clipping.
 
     Args:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import lightning as L
 import numpy as np
 import torch
 from matplotlib.figure import Figure
@@ -145,7 +146,11 @@ def plot_gates(
 
 
 def explain_gates(
-    model: torch.nn.Module, dm, window: int, prefix: str, png_path: str | Path
+    model: torch.nn.Module,
+    dm: L.LightningDataModule,
+    window: int,
+    prefix: str,
+    png_path: str | Path,
 ) -> dict:
     """Trace the first recurrent layer of ``model`` on one test window and draw its gates.
 

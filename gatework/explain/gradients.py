@@ -22,6 +22,7 @@ import numpy as np
 import pandas as pd
 import torch
 from matplotlib.figure import Figure
+from omegaconf import DictConfig
 from torch import Tensor, nn
 
 from gatework import cells
@@ -162,7 +163,11 @@ def measure_both(model: nn.Module, batch: tuple[Tensor, ...]) -> dict[str, np.nd
 
 
 def explain_gradients(
-    dm, settings: Mapping, trainer_cfg, seed: int, png_path: str | Path
+    dm: L.LightningDataModule,
+    settings: Mapping,
+    trainer_cfg: DictConfig,
+    seed: int,
+    png_path: str | Path,
 ) -> dict[str, dict]:
     """Measure every configured cell at initialisation, train it briefly, measure it again.
 
