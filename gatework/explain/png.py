@@ -20,5 +20,7 @@ def save_png(fig: Figure, png_path: str | Path, dpi: int = 90) -> Path:
     fig.savefig(buffer, format="png", dpi=dpi)
     buffer.seek(0)
     with Image.open(buffer) as image:
-        image.convert("RGB").quantize(colors=256).save(png_path, optimize=True)
+        # octree keeps rare colours (the dark end of a colour bar) that median cut merges away
+        palette = image.convert("RGB").quantize(colors=256, method=Image.Quantize.FASTOCTREE)
+        palette.save(png_path, optimize=True)
     return Path(png_path)
