@@ -150,6 +150,13 @@ def plot_series(
     return save_png(fig, png_path, dpi=80)
 
 
+def _label(stamp) -> str:
+    """A time stamp as a date when it is a midnight, else as it is."""
+    if isinstance(stamp, pd.Timestamp) and stamp == stamp.normalize():
+        return str(stamp.date())
+    return str(stamp)
+
+
 def explain_series(
     dm: SeriesDataModule,
     column: str | None,
@@ -185,7 +192,7 @@ def explain_series(
     return {
         "column": name,
         "steps": len(series),
-        "span": [str(series.index[0]), str(series.index[-1])],
+        "span": [_label(series.index[0]), _label(series.index[-1])],
         "acf_strongest_lags": peaks,
         "acf": {str(k): float(acf[k]) for k in peaks},
         "period": period,

@@ -79,6 +79,7 @@ def test_training_series_reads_the_training_split_only(tmp_path):
     assert series.index[-1] == pd.Timestamp("2017-12-31")  # nothing from val or test
     summary = explain_series(dm, None, None, 30, tmp_path / "series.png")
     assert summary["acf_strongest_lags"][0] == 7 and summary["period"] == 7
+    assert summary["span"] == ["2016-01-01", "2017-12-31"]
     assert (tmp_path / "series.png").read_bytes().startswith(b"\x89PNG")
     with pytest.raises(ValueError, match="series.column='bus' is not a column"):
         training_series(dm, "bus")
