@@ -80,14 +80,3 @@ def swap_recurrent_layer(model: nn.Module, layer: nn.Module) -> nn.Module:
     parent, _, attr = name.rpartition(".")
     setattr(model.get_submodule(parent), attr, layer)
     return model
-
-
-def set_forget_bias(layer: nn.Module, value: float) -> nn.Module:
-    """Start every LSTM forget gate at ``b_f = value``: the f rows of ``bias_ih`` set to it,
-    those of ``bias_hh`` to 0 (Keras' ``unit_forget_bias`` is 1). Returns ``layer``."""
-    H = layer.hidden_size
-    with torch.no_grad():
-        for name, p in layer.named_parameters():
-            if name.rsplit(".", 1)[-1].startswith(("bias_ih", "bias_hh")):
-                p[H : 2 * H] = value if "bias_ih" in name else 0.0  # gate order i, f, g, o
-    return layer

@@ -12,7 +12,7 @@ from omegaconf import DictConfig
 
 from gatework import cells
 from gatework.datamodules.spec import SeriesSpec
-from gatework.explain.recurrent import CELL_NAMES, set_forget_bias, swap_recurrent_layer
+from gatework.explain.recurrent import CELL_NAMES, swap_recurrent_layer
 from gatework.models import Recurrent
 
 LAYERS = {"rnn": cells.SimpleRNN, "lstm": cells.LSTM, "gru": cells.GRU}
@@ -22,7 +22,6 @@ def study_layer(
     input_size: int,
     hidden_size: int,
     cell: str,
-    forget_bias: float | None = None,
     recurrent_identity: float | None = None,
     **options,
 ) -> torch.nn.Module:
@@ -32,19 +31,17 @@ def study_layer(
         input_size: F.
         hidden_size: H.
         cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
-        forget_bias: LSTM only: start every forget gate at ``b_f`` = this (1.0: Keras'
-            ``unit_forget_bias``; 0.0: a forget gate at σ(0) = 0.5 before learning).
         recurrent_identity: start ``W_hh`` at this multiple of the identity (the IRNN of Le et
             al. 2015, for ReLU SimpleRNNs).
-        options: further layer arguments (``nonlinearity="relu"``, ``num_layers``, ...).
+        options: further layer arguments: ``forget_bias=1.0`` (LSTM: every forget gate starts
+            at b_f = 1, Keras' ``unit_forget_bias``; 0.0: at σ(0) = 0.5), ``nonlinearity="relu"``
+            (SimpleRNN), ``num_layers``, ...
     """
     if cell not in LAYERS:
         raise ValueError(f"cell must be one of {tuple(LAYERS)}, got {cell!r}")
+    if "forget_bias" in options and cell != "lstm":
+        raise ValueError(f"forget_bias applies to the LSTM only, not to cell={cell!r}")
     layer = LAYERS[cell](input_size, hidden_size, **options)
-    if forget_bias is not None:
-        if cell != "lstm":
-            raise ValueError(f"forget_bias applies to the LSTM only, not to cell={cell!r}")
-        set_forget_bias(layer, forget_bias)
     if recurrent_identity is not None:
         with torch.no_grad():
             for name, p in layer.named_parameters():
