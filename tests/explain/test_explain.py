@@ -4,9 +4,10 @@ import importlib.util
 import json
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
-from explain_testkit import REPO, SMALL_DATA, SMALL_FIGURES, compose_explain
+from explain_testkit import REPO, SMALL_DATA, compose_explain
 from hydra import compose, initialize_config_dir
 from omegaconf import OmegaConf
 
@@ -77,30 +78,46 @@ def test_trained_torch_backend_checkpoint_is_explained_with_its_own_config(tmp_p
     assert gates["max_abs_error"] < 1e-6
 
 
-def test_command_line_draws_every_figure_with_its_numbers(tmp_path):
-    """``python explain.py`` (small settings): every figure, and the numbers behind them."""
-    done = subprocess.run(
-        [
-            sys.executable,
-            "explain.py",
-            *SMALL_DATA,
-            *SMALL_FIGURES,
-            "model.hidden_size=8",
-            "gradients.cells=[{cell:rnn},{cell:lstm,forget_bias:1.0}]",
-            f"hydra.run.dir={tmp_path}",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+def titled_and_labelled(fig) -> list[str]:
+    """What a figure lacks: a title, and a label on each axis (colour bars name their scale)."""
+    missing = [] if fig.get_suptitle() else ["suptitle"]
+    plots = [ax for ax in fig.axes if not hasattr(ax, "_colorbar")]
+    for ax in plots:
+        if not ax.get_ylabel():
+            missing.append(f"ylabel of {ax.get_title()!r}")
+        if not (ax.get_title() or fig.get_suptitle()):
+            missing.append("a title")
+    if not any(ax.get_xlabel() for ax in plots):
+        missing.append("xlabel")
+    for ax in fig.axes:
+        if hasattr(ax, "_colorbar") and not (ax.get_ylabel() or ax.get_xlabel()):
+            missing.append("colour bar label")
+    return missing
+
+
+def test_every_figure_with_titles_labels_and_its_numbers(tmp_path, monkeypatch):
+    """All default figures (small settings): files, titles and axis labels, the numbers."""
+    import gatework.explain.png as png
+
+    drawn = {}
+
+    def keep(fig, png_path, dpi=90):
+        drawn[Path(png_path).name] = fig
+        return png.save_png(fig, png_path, dpi)
+
+    for module in ("gates", "gradients", "clipping", "receptive_field", "series"):
+        monkeypatch.setattr(f"gatework.explain.{module}.save_png", keep)
+    cells = "gradients.cells=[{cell:rnn},{cell:lstm,forget_bias:1.0}]"
+    summary = explain(compose_explain(tmp_path, "model.hidden_size=8", cells))
     for name in FILES:
         assert (tmp_path / name).stat().st_size > 0, name
         if name.endswith(".png"):
             assert (tmp_path / name).read_bytes().startswith(b"\x89PNG"), name
-    summary = json.loads((tmp_path / "summary.json").read_text())
-    assert summary["model"] == {"class": "Recurrent", "weights": "freshly initialised"}
+            assert titled_and_labelled(drawn[name]) == [], name
+    assert json.loads((tmp_path / "summary.json").read_text())["model"] == {
+        "class": "Recurrent",
+        "weights": "freshly initialised",
+    }
     assert summary["gates"]["max_abs_error"] < 1e-6
     assert set(summary["gradients"]["at initialisation"]) == {"SimpleRNN", "LSTM forget_bias=1.0"}
     assert summary["clipping"]["gradient_clip_val=1"]["steps"] == 4
@@ -110,4 +127,17 @@ def test_command_line_draws_every_figure_with_its_numbers(tmp_path):
     simple = summary["parameters"]["tables"]["SimpleRNN(4 → 3)"][0]
     assert (simple["one bias"], simple["torch.nn"]) == (24, 27)
     assert "| Recurrent.rnn |" in (tmp_path / "parameters.md").read_text()
-    assert (tmp_path / "explain.log").exists()
+
+
+def test_command_line_writes_into_its_run_folder(tmp_path):
+    done = subprocess.run(
+        [sys.executable, "explain.py", "what=parameters", *SMALL_DATA, f"hydra.run.dir={tmp_path}"],
+        cwd=REPO,
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert done.returncode == 0, done.stderr[-2000:]
+    summary = json.loads((tmp_path / "summary.json").read_text())
+    assert summary["parameters"]["tables"]["LSTM(4 → 3)"][0]["torch.nn"] == 108
+    assert (tmp_path / "parameters.md").exists() and (tmp_path / "explain.log").exists()
