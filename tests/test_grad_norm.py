@@ -68,43 +68,37 @@ def test_no_gradients_give_no_norm():
     assert total_grad_norm(torch.optim.SGD(layer.parameters(), lr=0.1)) is None
 
 
-def test_logged_per_step_is_the_norm_before_clipping(tmp_path):
+def fit_tiny(tmp_path, logger_callback: GradNormLogger, **trainer_options) -> list[float]:
+    """Fit TinyRegression with ``logger_callback`` and a CSV log in tmp_path; returns torch's
+    own norms of every step, taken at the same hook."""
     torch.manual_seed(0)
     reference = TorchNorms()
     trainer = L.Trainer(
         accelerator="cpu",
-        max_epochs=2,
-        gradient_clip_val=1e-3,  # every step is clipped hard
         log_every_n_steps=1,
-        callbacks=[GradNormLogger(per_step=True), reference],
+        callbacks=[logger_callback, reference],
         logger=CSVLogger(tmp_path, name="", version=""),
         enable_checkpointing=False,
         enable_progress_bar=False,
         enable_model_summary=False,
+        **trainer_options,
     )
     trainer.fit(TinyRegression(), train_dataloaders=loader())
+    return reference.norms
+
+
+def test_logged_per_step_is_the_norm_before_clipping(tmp_path):
+    norms = fit_tiny(tmp_path, GradNormLogger(per_step=True), max_epochs=2, gradient_clip_val=1e-3)
     logged = pd.read_csv(tmp_path / "metrics.csv")["train/grad_norm"].dropna().to_numpy()
-    assert len(logged) == len(reference.norms) == 10  # 5 steps per epoch, 2 epochs
-    assert logged == pytest.approx(reference.norms, rel=1e-6)
-    assert (logged > 1e-3).all() and all(math.isfinite(v) for v in logged)
+    assert len(logged) == len(norms) == 10  # 5 steps per epoch, 2 epochs
+    assert logged == pytest.approx(norms, rel=1e-6)
+    assert (logged > 1e-3).all() and all(math.isfinite(v) for v in logged)  # clipping came after
 
 
 def test_logged_per_epoch_is_the_mean_over_steps(tmp_path):
-    torch.manual_seed(0)
-    reference = TorchNorms()
-    trainer = L.Trainer(
-        accelerator="cpu",
-        max_epochs=3,
-        log_every_n_steps=1,
-        callbacks=[GradNormLogger(), reference],
-        logger=CSVLogger(tmp_path, name="", version=""),
-        enable_checkpointing=False,
-        enable_progress_bar=False,
-        enable_model_summary=False,
-    )
-    trainer.fit(TinyRegression(), train_dataloaders=loader())
+    norms = fit_tiny(tmp_path, GradNormLogger(), max_epochs=3)
     log = pd.read_csv(tmp_path / "metrics.csv").dropna(subset=["train/grad_norm"])
-    per_epoch = torch.tensor(reference.norms).view(3, 5).mean(1)
+    per_epoch = torch.tensor(norms).view(3, 5).mean(1)
     assert log["train/grad_norm"].to_numpy() == pytest.approx(per_epoch.numpy(), rel=1e-6)
     assert plot_learning_curves(tmp_path / "metrics.csv", tmp_path / "curves.png")  # its panel
 

@@ -131,16 +131,7 @@ def explain_clipping(
         optimizer = instantiate(settings["optimizer"])
         model = study_model(dm.spec, settings["hidden_size"], optimizer, **settings["layer"])
         record = StepRecord()
-        fit_briefly(
-            model,
-            dm,
-            trainer_cfg,
-            settings["epochs"],
-            settings["batches"],
-            clip_val,
-            [record],
-            seed,
-        )
+        fit_briefly(model, dm, trainer_cfg, settings, clip_val, [record], seed)
         runs[label] = record
     layer = study_label(settings["layer"])
     opt = settings["optimizer"]

@@ -190,15 +190,8 @@ def explain_gradients(
         L.seed_everything(seed, verbose=False)
         model = study_model(dm.spec, settings["hidden_size"], **options)
         curves["at initialisation"][label] = measure_both(model, batch)
-        fit_briefly(
-            model,
-            dm,
-            trainer_cfg,
-            settings["epochs"],
-            settings["batches"],
-            trainer_cfg.get("gradient_clip_val"),
-            seed=seed,
-        )
+        clip = trainer_cfg.get("gradient_clip_val")
+        fit_briefly(model, dm, trainer_cfg, settings, clip, seed=seed)
         curves["after training"][label] = measure_both(model, batch)
     steps = settings["batches"] or "all"
     title = (

@@ -73,8 +73,7 @@ def fit_briefly(
     model: L.LightningModule,
     datamodule: L.LightningDataModule,
     trainer_cfg: DictConfig,
-    epochs: int,
-    batches: int | float | None,
+    length: Mapping,
     clip: float | None,
     callbacks: Iterable[L.Callback] = (),
     seed: int = 42,
@@ -89,8 +88,8 @@ def fit_briefly(
         model: the model to fit, in place.
         datamodule: its data.
         trainer_cfg: the ``trainer`` config node.
-        epochs: passes over the training batches.
-        batches: training batches per epoch (a count, a fraction, or None for all).
+        length: ``epochs`` (passes over the training batches) and ``batches`` (training batches
+            per epoch: a count, a fraction, or None for all), as the figure settings hold them.
         clip: ``gradient_clip_val`` (None: no clipping).
         callbacks: extra callbacks (gradient recorders).
         seed: seed of the batch order.
@@ -102,9 +101,9 @@ def fit_briefly(
     try:
         trainer = instantiate(
             trainer_cfg,
-            max_epochs=epochs,
+            max_epochs=length["epochs"],
             min_epochs=0,
-            limit_train_batches=batches if batches is not None else 1.0,
+            limit_train_batches=length["batches"] if length["batches"] is not None else 1.0,
             limit_val_batches=0,
             num_sanity_val_steps=0,
             gradient_clip_val=clip,
