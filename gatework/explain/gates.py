@@ -107,10 +107,13 @@ def plot_gates(
         axes[0].plot(steps, series[:, j], label=column)
     axes[0].set_ylabel(f"input\n({series_unit})")
     axes[0].legend(loc="upper left", fontsize="small")
-    axes[0].set_title("input window")
     axes[0].set_xlim(-0.5, T - 0.5)
-    if steps_of_layer != T:
-        axes[0].set_xlabel("time step in the window (steps)")
+    axes[0].set_title(
+        "input window"
+        if steps_of_layer == T
+        else f"input window, {T} steps; the layer below runs over {steps_of_layer} steps of "
+        "convolution features"
+    )
     for ax, name in zip(axes[1:], names, strict=True):
         values = trace[f"{prefix}.{name}"][0].T.numpy()  # (H, T): one row per unit
         if name in SIGMOID_GATES:
