@@ -34,7 +34,8 @@ from gatework.explain.study import fit_briefly, split_windows, study_label, stud
 def input_gradient_norms(model: nn.Module, batch: tuple[Tensor, ...]) -> np.ndarray:
     """``‖∂L_b/∂x_{b,t}‖₂``, averaged over the windows b, per lag.
 
-    ``L_b`` is window b's own loss (the model's ``loss_fn``), so windows do not share a 1/B.
+    ``L_b`` is window b's own loss (the model's ``model_step``, as in training: its loss
+    function, quantile levels included), so windows do not share a 1/B.
 
     Args:
         model: a ForecastModule (evaluation mode is used, dropout off).
@@ -47,9 +48,8 @@ def input_gradient_norms(model: nn.Module, batch: tuple[Tensor, ...]) -> np.ndar
     model.eval()
     x = batch[0].detach().clone().requires_grad_(True)
     try:
-        pred = model.forecast(x, batch[2] if len(batch) > 2 else None, batch[1])
-        loss = model.loss_fn(pred, batch[1]) * len(x)  # Σ_b L_b: the mean over windows, times B
-        (grad,) = torch.autograd.grad(loss, x)  # (B, T, F)
+        loss = model.model_step((x, *batch[1:]))[0]  # the loss the model trains on
+        (grad,) = torch.autograd.grad(loss * len(x), x)  # Σ_b L_b = B × the mean; (B, T, F)
     finally:
         model.train(was_training)
     return grad.norm(dim=2).mean(dim=0).flip(0).numpy()  # (T,) by lag
