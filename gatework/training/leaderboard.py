@@ -12,6 +12,8 @@ import pandas as pd
 from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
+from gatework.training.atomic import atomic_write_text
+
 log = logging.getLogger(__name__)
 
 COLUMNS = ("val/mae", "test/mae", "test/naive_mae", "test/mase", "test/rmse", "test/mape")
@@ -112,7 +114,7 @@ def with_mean_sd(runs: pd.DataFrame) -> pd.DataFrame:
 
 
 def write_leaderboard(sweep_dir: str | Path, sort_by: str = "val/mae") -> tuple[Path, Path]:
-    """Write ``leaderboard.md`` (main columns) and ``leaderboard.csv`` (all columns).
+    """Write ``leaderboard.md`` (main columns) and ``leaderboard.csv`` (all columns), atomically.
 
     Args:
         sweep_dir: the sweep folder; both files are written into it.
@@ -137,7 +139,7 @@ def write_leaderboard(sweep_dir: str | Path, sort_by: str = "val/mae") -> tuple[
     overrides = list(runs["overrides"])
     common = set.intersection(*(set(o) for o in overrides))
     runs["overrides"] = [" ".join(o) for o in overrides]
-    runs.to_csv(csv_path, index=False)
+    atomic_write_text(csv_path, runs.to_csv(index=False))
 
     runs = with_mean_sd(runs)
     shown = ["rank", "model", *(c for c in (sort_by, *COLUMNS) if c in runs.columns), "overrides"]
@@ -146,10 +148,11 @@ def write_leaderboard(sweep_dir: str | Path, sort_by: str = "val/mae") -> tuple[
         overrides=[" ".join(o for o in run if o not in common) for run in overrides]
     )
     common_line = f"Every run: `{' '.join(sorted(common))}`\n\n" if common else ""
-    md_path.write_text(
+    atomic_write_text(
+        md_path,
         f"# Leaderboard: {sweep_dir}\n\nRanked by `{sort_by}`, lower is better.\n\n"
         + common_line
-        + to_markdown(table)
+        + to_markdown(table),
     )
     return md_path, csv_path
 

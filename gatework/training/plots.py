@@ -8,6 +8,8 @@ import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure  # no pyplot: PNGs through Agg, the global backend untouched
 
+from gatework.training.atomic import atomic_write
+
 
 def plot_learning_curves(csv_path: str | Path, png_path: str | Path) -> Path | None:
     """Draw loss, validation MAE and the gradient norm per epoch from a ``CSVLogger`` file.
@@ -47,7 +49,7 @@ def plot_learning_curves(csv_path: str | Path, png_path: str | Path) -> Path | N
             ax.set_yscale("log")
             ax.set_ylabel("‖∇ loss‖₂ (log scale)")
         ax.legend()
-    fig.savefig(png_path, dpi=100)
+    atomic_write(png_path, lambda f: fig.savefig(f, format="png", dpi=100))
     return Path(png_path)
 
 
@@ -102,7 +104,7 @@ def plot_forecasts(
         ax.set_ylabel(target_name)
     axes[0, 0].legend(loc="upper left", fontsize="small")
     axes[-1, 0].set_xlabel("steps after the last input")
-    fig.savefig(png_path, dpi=100)
+    atomic_write(png_path, lambda f: fig.savefig(f, format="png", dpi=100))
     return Path(png_path)
 
 

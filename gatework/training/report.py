@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import json
-import math
 from collections.abc import Mapping
 from pathlib import Path
+
+from gatework.training.atomic import atomic_write_json
 
 TABLE_METRICS = ("mae", "rmse", "mase", "smape", "mape")
 INTERVAL_METRICS = ("coverage", "width", "pinball")
@@ -34,7 +34,7 @@ def to_floats(metrics: Mapping[str, object]) -> dict[str, float]:
 
 
 def write_metrics(metrics: Mapping[str, float], path: str | Path) -> Path:
-    """Write metrics as sorted, indented JSON (NaN and inf become ``null``).
+    """Write metrics as sorted, indented JSON (NaN and inf become ``null``), atomically.
 
     Args:
         metrics: flat ``name -> value`` dict.
@@ -43,10 +43,7 @@ def write_metrics(metrics: Mapping[str, float], path: str | Path) -> Path:
     Returns:
         The path written.
     """
-    path = Path(path)
-    clean = {k: (v if math.isfinite(v) else None) for k, v in sorted(metrics.items())}
-    path.write_text(json.dumps(clean, indent=2) + "\n")
-    return path
+    return atomic_write_json(path, {k: float(v) for k, v in metrics.items()})
 
 
 def _rows(
