@@ -42,7 +42,16 @@ class StandardScaler:
                 f"{self.columns}, got shape {x.shape}"
             )
         mask = np.ones(len(self.columns), bool) if scaled is None else np.asarray(scaled, bool)
-        mean, std = x.mean(axis=0), x.std(axis=0)
+        with np.errstate(over="ignore", invalid="ignore"):  # reported below, by column
+            mean, std = x.mean(axis=0), x.std(axis=0)
+        bad = ~(np.isfinite(mean) & np.isfinite(std)) & mask
+        if bad.any():
+            c = int(np.flatnonzero(bad)[0])
+            raise ValueError(
+                f"the training rows of column {self.columns[c]!r} give the scaler mean "
+                f"{mean[c]:g} and std {std[c]:g}: a NaN or a value too large to square in "
+                f"float64 (|x| > 1e154) is among them; check the data for NaN or huge values"
+            )
         std[std == 0] = 1.0
         self.mean = np.where(mask, mean, 0.0)
         self.std = np.where(mask, std, 1.0)

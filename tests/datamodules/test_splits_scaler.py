@@ -107,6 +107,15 @@ def test_scaler_round_trip_and_state():
         StandardScaler(["a"]).load_state_dict(scaler.state_dict())
 
 
+@pytest.mark.parametrize("bad", [1e200, np.nan])
+def test_scaler_refuses_non_finite_statistics(bad):
+    # 1e200 is a finite float64, but its square is not: the std would be inf, every metric NaN
+    x = np.array([[1.0, 2.0], [bad, 3.0], [2.0, 4.0]])
+    with pytest.raises(ValueError, match=r"column 'a' give the scaler mean .* std (inf|nan)"):
+        StandardScaler(["a", "b"]).fit(x)
+    StandardScaler(["a", "b"]).fit(x, scaled=[False, True])  # a column left unscaled is no matter
+
+
 def test_scaler_keeps_a_tensor_on_its_device():
     # forecasts on an accelerator map back to original units where they are ("meta" stands in)
     scaler = StandardScaler(["a", "b"]).fit(np.array([[1.0, 2.0], [3.0, 6.0]]))
