@@ -15,14 +15,15 @@ from pathlib import Path
 import pandas as pd
 
 from gatework.datamodules.base import SeriesDataModule, names
+from gatework.datamodules.csv_reader import read_raw_csv
 from gatework.datamodules.table import (
     Table,
     check_missing,
     describe_dropped,
     fill_missing,
+    frame_with_lines,
     numeric_columns,
     order_rows,
-    read_csv,
 )
 
 
@@ -44,6 +45,8 @@ class CSVDataModule(SeriesDataModule):
             ``"keep"``.
         future_columns: known-future covariates, served as ``x_future`` (B, n_ahead, P) read at
             the target rows: only columns whose values are known in advance (calendar, plans).
+        encoding: the file's text encoding (``"utf-8"``; ``"latin-1"``, ``"cp1252"``, ...).
+        sep: the field separator (``","``; ``";"`` for many European spreadsheets).
         **window: ``input_len``, ``horizon``, ``n_ahead``, ``target_mode``, ``sampling_rate``,
             ``stride``, ``splits``, ``lookback``, ``scale``, ``period``, ``batch_size``,
             ``num_workers`` (see :class:`~gatework.datamodules.base.SeriesDataModule`).
@@ -62,6 +65,8 @@ class CSVDataModule(SeriesDataModule):
         unsorted: str = "error",
         duplicates: str = "error",
         future_columns: str | Sequence[str] | None = None,
+        encoding: str = "utf-8",
+        sep: str = ",",
         input_len: int = 24,
         horizon: int = 1,
         n_ahead: int = 1,
@@ -105,6 +110,8 @@ class CSVDataModule(SeriesDataModule):
         self.unsorted = unsorted
         self.duplicates = duplicates
         self.future_columns = names(future_columns, "future_columns") or []
+        self.encoding = encoding
+        self.sep = sep
         leaked = [c for c in self.future_columns if c in self.targets]
         if leaked:
             raise ValueError(
@@ -129,7 +136,21 @@ class CSVDataModule(SeriesDataModule):
 
     def load_table(self) -> Table:
         path = self.local_file()
-        df = read_csv(path, self.time_column, self.time_format)
+        return self.table_from_frame(read_raw_csv(path, self.encoding, self.sep), path)
+
+    def table_from_frame(self, raw: pd.DataFrame, path: Path | str) -> Table:
+        """Clean a frame laid out as the file (header names as columns, rows in file order).
+
+        Args:
+            raw: the rows, as :func:`~gatework.datamodules.csv_reader.read_raw_csv` reads them.
+            path: where they come from, for messages (a file, or a label such as
+                ``"<DataFrame>"``).
+
+        Returns:
+            The table, with the same cleaning as :meth:`load_table` applies to a file.
+        """
+        header = [str(c) for c in raw.columns]
+        df = frame_with_lines(raw, path, self.time_column, self.time_format)
         notes: list[str] = []
         if self.time_column is not None:
             df, notes = order_rows(df, path, self.unsorted, self.duplicates)
@@ -146,15 +167,17 @@ class CSVDataModule(SeriesDataModule):
                 and c not in inputs
                 and pd.to_numeric(df[c], errors="coerce").notna().any()
             ]
-            numeric_columns(df, mixed, path, "data.inputs")  # raises at the first bad cell
+            numeric_columns(df, mixed, path, "data.inputs", self.targets)  # raises at a bad cell
             notes += describe_dropped(df, inputs)
         else:
             inputs = list(self.inputs)
         inputs += [c for c in extra if c not in inputs]
-        values = numeric_columns(df, inputs, path, "data.inputs")
+        values = numeric_columns(df, inputs, path, "data.inputs", self.targets)
         extra_targets = [t for t in self.targets if t not in inputs]
         if extra_targets:
-            values = values.join(numeric_columns(df, extra_targets, path, "data.targets"))
+            values = values.join(
+                numeric_columns(df, extra_targets, path, "data.targets", self.targets)
+            )
         extra_future = [c for c in self.future_columns if c not in values.columns]
         if extra_future:
             values = values.join(numeric_columns(df, extra_future, path, "data.future_columns"))
@@ -168,4 +191,5 @@ class CSVDataModule(SeriesDataModule):
             future=list(self.future_columns),
             notes=notes + filled,
             source=str(path),
+            columns=header,
         )

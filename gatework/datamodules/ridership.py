@@ -146,8 +146,10 @@ class RidershipDataModule(CSVDataModule):
             )
         for d in DAY_TYPES:  # each day's own type, one-hot: what future_columns can name
             df[f"day_type_{d}"] = (df["day_type"] == d).astype(np.float64)
-        same = sha256sum(path) == SNAPSHOT_SHA256
-        notes = [f"sha256 {'matches' if same else 'differs from'} the 2021-11-30 snapshot"]
+        notes = []
+        if Path(path).is_file():  # not for a frame handed over in memory
+            same = sha256sum(path) == SNAPSHOT_SHA256
+            notes.append(f"sha256 {'matches' if same else 'differs from'} the 2021-11-30 snapshot")
         missing = len(pd.date_range(df.index[0], df.index[-1], freq="D")) - len(df)
         if missing:
             notes.append(f"{missing:,} days missing: windows step over them as if consecutive")

@@ -14,6 +14,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from gatework.datamodules.csv_reader import read_raw_csv
+
 FILL_POLICIES = (None, "ffill", "interpolate", "zero")
 UNSORTED_POLICIES = ("error", "sort", "keep")
 DUPLICATE_POLICIES = ("error", "drop", "keep")
@@ -31,6 +33,8 @@ class Table:
         future: known-future covariates, read at the target rows into ``x_future``.
         notes: one line per repair or remark, for the audit.
         source: where the data came from, for the audit.
+        columns: the columns of the source file as its header names them (empty when the data
+            does not come from a file): a file to forecast from must have the same.
     """
 
     frame: pd.DataFrame
@@ -40,6 +44,7 @@ class Table:
     future: list[str] = field(default_factory=list)
     notes: list[str] = field(default_factory=list)
     source: str = ""
+    columns: list[str] = field(default_factory=list)
 
 
 def read_csv(
@@ -47,40 +52,44 @@ def read_csv(
     time_column: str | None = None,
     time_format: str | None = None,
     hint: str = "pass data.path=/path/to/file.csv",
+    encoding: str = "utf-8",
+    sep: str = ",",
 ) -> pd.DataFrame:
-    """Read a CSV; with ``time_column``, parse it and make it the index.
+    """Read a CSV (:func:`~gatework.datamodules.csv_reader.read_raw_csv`), then
+    :func:`frame_with_lines`."""
+    path = Path(path).expanduser()
+    return frame_with_lines(read_raw_csv(path, encoding, sep, hint), path, time_column, time_format)
+
+
+def frame_with_lines(
+    raw: pd.DataFrame, path, time_column: str | None = None, time_format: str | None = None
+) -> pd.DataFrame:
+    """Number a raw frame's rows as lines of its file; with ``time_column``, index it by time.
 
     Args:
-        path: the CSV file.
+        raw: the rows as read from the file (or a frame laid out like it).
+        path: the file, for messages.
         time_column: column holding timestamps, or None to index rows by number.
         time_format: ``strftime`` format of the timestamps (e.g. ``"%d.%m.%Y %H:%M:%S"``);
             None lets pandas infer it.
-        hint: what to tell the user when the file is missing.
 
     Returns:
-        The frame, rows in file order, with a ``_line`` column holding each row's line number.
+        A copy, rows in file order, with a ``_line`` column holding each row's line number
+        (the header is line 1).
     """
-    path = Path(path).expanduser()
-    if not path.is_file():
-        raise FileNotFoundError(f"data file {path} not found; {hint}")
-    try:
-        df = pd.read_csv(path, skipinitialspace=True)
-    except pd.errors.EmptyDataError as err:
-        raise ValueError(f"{path} is empty; it needs a header line and data rows") from err
-    if df.empty:
-        raise ValueError(f"{path} has a header but no data rows")
+    df = raw.copy()
     df["_line"] = np.arange(2, len(df) + 2)
     if time_column is None:
         return df
     _require(df, [time_column], path, "data.time_column")
-    raw = df.pop(time_column)
-    times = pd.to_datetime(raw, format=time_format, errors="coerce")
+    raw_times = df.pop(time_column)
+    times = pd.to_datetime(raw_times, format=time_format, errors="coerce")
     bad = times.isna().to_numpy()
     if bad.any():
         i = int(np.flatnonzero(bad)[0])
         raise ValueError(
-            f"{path}, line {i + 2}: column {time_column!r} holds {raw.iloc[i]!r}, not a timestamp"
-            f" in format {time_format or 'inferred from the first rows'!r} "
+            f"{path}, line {i + 2}: column {time_column!r} holds {raw_times.iloc[i]!r}, not a "
+            f"timestamp in format {time_format or 'inferred from the first rows'!r} "
             f"({int(bad.sum())} such rows); fix the file or set data.time_format"
         )
     df.index = pd.DatetimeIndex(times, name=time_column)
@@ -96,14 +105,25 @@ def _require(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> Non
         )
 
 
-def numeric_columns(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> pd.DataFrame:
-    """The given columns as float64, or an error at the first cell that is not a finite number.
+FLOAT32_MAX = float(np.finfo(np.float32).max)  # models compute in float32: ±3.4e38
+
+
+def numeric_columns(
+    df: pd.DataFrame,
+    columns: Sequence[str],
+    path,
+    option: str,
+    targets: Sequence[str] = (),
+) -> pd.DataFrame:
+    """The given columns as float64, or an error at the first cell that is not a finite number
+    within float32's range (the models compute in float32).
 
     Args:
         df: the frame from :func:`read_csv` (with its ``_line`` column).
         columns: names to convert.
         path: the file, for messages.
         option: the config option that asked for these columns, for messages.
+        targets: the target columns: a bad cell there is named as the target's.
 
     Returns:
         The columns as float64, same index. Shape: (N, len(columns)).
@@ -111,23 +131,35 @@ def numeric_columns(df: pd.DataFrame, columns: Sequence[str], path, option: str)
     _require(df, columns, path, option)
     out = {}
     for c in columns:
+        role = "the target, data.targets" if c in targets else option
         values = pd.to_numeric(df[c], errors="coerce")
-        bad = values.isna() & df[c].notna()
-        if bad.any():
-            i = int(np.flatnonzero(bad.to_numpy())[0])
-            raise ValueError(
-                f"{path}, line {df['_line'].iloc[i]}: column {c!r} ({option}) holds "
-                f"{df[c].iloc[i]!r}, not a number ({int(bad.sum())} such cells); fix the file or "
-                f"leave {c!r} out of {option}"
-            )
-        infinite = np.isinf(values.to_numpy(np.float64))
-        if infinite.any():
-            i = int(np.flatnonzero(infinite)[0])
-            raise ValueError(
-                f"{path}, line {df['_line'].iloc[i]}: column {c!r} ({option}) holds "
-                f"{str(df[c].iloc[i])!r}, not a finite number ({int(infinite.sum())} such cells); "
-                "fix the file, or empty these cells and set data.fill"
-            )
+        magnitude = values.abs().to_numpy(np.float64)
+        checks = (
+            (
+                (values.isna() & df[c].notna()).to_numpy(),
+                "not a number",
+                "the target must be a number on every row: fix the file"
+                if c in targets
+                else f"fix the file or leave {c!r} out of {option}",
+            ),
+            (
+                np.isinf(magnitude),
+                "not a finite number",
+                "fix the file, or empty these cells and set data.fill",
+            ),
+            (
+                np.isfinite(magnitude) & (magnitude > FLOAT32_MAX),
+                f"beyond float32's range (±{FLOAT32_MAX:.3g}) that the models compute in",
+                "fix the file, or rescale the column",
+            ),
+        )
+        for bad, what, fix in checks:
+            if bad.any():
+                i = int(np.flatnonzero(bad)[0])
+                raise ValueError(
+                    f"{path}, line {df['_line'].iloc[i]}: column {c!r} ({role}) holds "
+                    f"{str(df[c].iloc[i])!r}, {what} ({int(bad.sum())} such cells); {fix}"
+                )
         out[c] = values.astype(np.float64)
     return pd.DataFrame(out, index=df.index)
 

@@ -114,19 +114,88 @@ def test_missing_column(tmp_path):
 
 
 def test_non_numeric_cell(tmp_path):
-    text = "time,a\n2021-01-01,1\n2021-01-02,2\n2021-01-03,n/a?\n2021-01-04,4\n"
+    text = "time,a,b\n2021-01-01,1,1\n2021-01-02,2,2\n2021-01-03,3,n/a?\n2021-01-04,4,4\n"
     with pytest.raises(
-        ValueError, match=r"line 4: column 'a' \(data.inputs\) holds 'n/a\?', not a number"
+        ValueError,
+        match=r"line 4: column 'b' \(data.inputs\) holds 'n/a\?', not a number \(1 such cells\); "
+        r"fix the file or leave 'b' out of data.inputs",
     ):
+        module(write(tmp_path, text), inputs=["a", "b"]).setup()
+
+
+def test_non_numeric_target_cell_names_the_target(tmp_path):
+    # the target is also an input: the message must not suggest leaving it out of the inputs
+    text = "time,a\n2021-01-01,1\n2021-01-02,oops\n2021-01-03,3\n"
+    for inputs in (None, ["a"]):
+        with pytest.raises(
+            ValueError,
+            match=r"line 3: column 'a' \(the target, data.targets\) holds 'oops', not a number "
+            r"\(1 such cells\); the target must be a number on every row",
+        ):
+            module(write(tmp_path, text), inputs=inputs).setup()
+
+
+@pytest.mark.parametrize(
+    ("cell", "what"),
+    [
+        ("inf", "not a finite number"),
+        ("-1e400", "not a finite number"),  # overflows float64 while parsing
+        ("1e300", r"beyond float32's range \(±3.4e\+38\) that the models compute in"),
+    ],
+)
+def test_non_finite_or_overflowing_cell(tmp_path, cell, what):
+    text = f"time,a\n2021-01-01,1\n2021-01-02,{cell}\n2021-01-03,3\n2021-01-04,4\n"
+    message = rf"line 3: column 'a' \(the target, data.targets\) holds .*{what}"
+    with pytest.raises(ValueError, match=message):
         module(write(tmp_path, text), inputs=["a"]).setup()
 
 
-def test_infinite_cell(tmp_path):
-    text = "time,a\n2021-01-01,1\n2021-01-02,inf\n2021-01-03,3\n2021-01-04,4\n"
+def test_encoding_latin1(tmp_path):
+    path = tmp_path / "latin.csv"
+    rows = "".join(f"2021-01-{d:02d},{d},{d % 3}\n" for d in range(1, 31))
+    path.write_bytes(("time,a,température\n" + rows).encode("latin-1"))
     with pytest.raises(
-        ValueError, match=r"line 3: column 'a' \(data.inputs\) holds 'inf', not a finite number"
+        ValueError,
+        match=r"latin.csv, line 1: byte 0xe9 is not valid utf-8; set data.encoding .*latin-1",
     ):
-        module(write(tmp_path, text), inputs=["a"]).setup()
+        module(path).setup()
+    dm = module(path, encoding="latin-1")
+    dm.setup()
+    assert dm.table.inputs == ["a", "température"]
+    with pytest.raises(ValueError, match=r"data.encoding='klingon' is not an encoding"):
+        module(path, encoding="klingon").setup()
+
+
+def test_ragged_row_names_its_line(tmp_path):
+    rows = [f"2021-01-{d:02d},{d}" for d in range(1, 31)]
+    rows[6] += ",7"
+    with pytest.raises(
+        ValueError,
+        match=r"data.csv, line 8: 3 fields where the header has 2 \(separator ','\); fix that row",
+    ):
+        module(write(tmp_path, "time,a\n" + "\n".join(rows) + "\n")).setup()
+
+
+def test_semicolon_separated_file(tmp_path):
+    text = "time;a\n" + "".join(f"2021-01-{d:02d};{d}\n" for d in range(1, 31))
+    path = write(tmp_path, text)
+    with pytest.raises(
+        ValueError,
+        match=r"line 1: the header is the one column 'time;a' with data.sep=',';"
+        r" the file seems separated by ';': set data.sep=';'",
+    ):
+        module(path).setup()
+    dm = module(path, sep=";", scale=False)
+    dm.setup()
+    assert dm.table.frame["a"].iloc[:3].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_a_column_named_twice_is_an_error_not_a_renamed_input(tmp_path):
+    text = "time,a,a\n" + "".join(f"2021-01-{d:02d},{d},{-d}\n" for d in range(1, 31))
+    with pytest.raises(
+        ValueError, match=r"line 1: the header names column 'a' twice \(fields 2 and 3\)"
+    ):
+        module(write(tmp_path, text)).setup()
 
 
 def test_a_typo_does_not_drop_a_numeric_column_from_the_default_inputs(tmp_path):
