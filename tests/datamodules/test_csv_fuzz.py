@@ -71,7 +71,7 @@ def csv_files(draw) -> tuple[bytes, dict]:
 
 
 @settings(
-    max_examples=150, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
+    max_examples=100, deadline=None, suppress_health_check=[HealthCheck.too_slow], derandomize=True
 )
 @given(csv_files())
 def test_random_malformed_files_give_a_datamodule_or_a_documented_error(case):
