@@ -1,7 +1,7 @@
 """Train one forecasting model, compare it with the naive baseline: ``python train.py model=gru``.
 
 Every option is a Hydra override (see ``configs/train.yaml``); each run writes ``metrics.json``,
-the best checkpoint, the CSV log and PNG plots into its run folder.
+the best checkpoint, the CSV log and PNG plots into a run folder of its own.
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from gatework.training.forecasts import collect_forecasts
 from gatework.training.intervals import interval_report
 from gatework.training.plots import plot_forecasts, plot_learning_curves
 from gatework.training.report import comparison_table, tag_metrics, to_floats, write_metrics
+from gatework.training.run_dir import claim_run_dir
 
 log = logging.getLogger(__name__)
 
@@ -47,8 +48,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         ``val/naive_mae``, ``test/naive_mae``, ... of the baseline on the same windows, and
         ``test/iterative_*`` when ``eval.iterative`` is set; all in original units.
     """
-    out_dir = Path(cfg.paths.output_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    out_dir = claim_run_dir(cfg.paths.output_dir)  # refused when another run holds it
     L.seed_everything(cfg.seed, workers=True)
 
     dm = instantiate(cfg.data)
