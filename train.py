@@ -19,6 +19,7 @@ from omegaconf import DictConfig, OmegaConf
 
 from gatework.models import IterativeForecaster
 from gatework.training.backtest import Backtest
+from gatework.training.divergence import DivergenceGuard, check_epochs, reported_overflow
 from gatework.training.evaluation import build_trainer, evaluate, quiet_trainer
 from gatework.training.forecasts import collect_forecasts
 from gatework.training.intervals import interval_report
@@ -48,6 +49,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         ``val/naive_mae``, ``test/naive_mae``, ... of the baseline on the same windows, and
         ``test/iterative_*`` when ``eval.iterative`` is set; all in original units.
     """
+    check_epochs(cfg.trainer)
     out_dir = claim_run_dir(cfg.paths.output_dir)  # refused when another run holds it
     L.seed_everything(cfg.seed, workers=True)
 
@@ -75,11 +77,12 @@ def train(cfg: DictConfig) -> dict[str, float]:
         iterative = IterativeForecaster(model, dm_k.spec)
     backtest = Backtest(cfg, dm) if cfg.eval.backtest.folds else None  # bad folds fail here
 
-    trainer = build_trainer(cfg)
+    trainer = build_trainer(cfg, DivergenceGuard())
     start = time.perf_counter()
     ckpt_path = None
     if model.trainable:
-        trainer.fit(model, datamodule=dm)
+        with reported_overflow(trainer):
+            trainer.fit(model, datamodule=dm)
         if trainer.checkpoint_callback is not None and trainer.checkpoint_callback.best_model_path:
             ckpt_path = "best"  # restores the best weights before evaluating
     metrics = {

@@ -9,7 +9,12 @@ import pytest
 
 from gatework.training import plots
 from gatework.training.plots import plot_forecasts, plot_learning_curves
-from gatework.training.report import comparison_table, tag_metrics, write_metrics
+from gatework.training.report import (
+    comparison_table,
+    tag_metrics,
+    worse_than_naive,
+    write_metrics,
+)
 
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
@@ -69,6 +74,17 @@ def test_comparison_table_flags_mape_and_lists_the_intervals():
         ["naive", "conformal", "test", "0.8", "-", "-"],
         ["gru", "quantiles", "test", "0.7", "-", "-"],
     ]
+
+
+def test_a_model_far_worse_than_naive_gets_a_warning_line():
+    metrics = {"val/mae": 3.1, "val/naive_mae": 2.0, "test/mae": 2.9, "test/naive_mae": 2.0}
+    assert worse_than_naive(metrics, "gru") == [
+        "warning: gru's val MAE is 1.6 times the naive forecast's (3.1 against 2): it has not "
+        "learned the series; train longer, adjust model.optimizer.lr, or check the data's scaling"
+    ]  # test: 1.45 times, within the factor
+    assert worse_than_naive({"val/mae": 2.9, "val/naive_mae": 2.0}, "gru") == []
+    assert worse_than_naive({"val/mae": 9.0}, "gru") == []  # no baseline, nothing to compare
+    assert comparison_table(metrics, "gru").splitlines()[-1].startswith("warning: gru's val MAE")
 
 
 def test_learning_curves_from_a_csv_log(tmp_path):

@@ -9,11 +9,11 @@ from omegaconf import DictConfig
 from gatework.training.report import to_floats
 
 
-def build_trainer(cfg: DictConfig) -> L.Trainer:
-    """The Lightning Trainer of ``cfg.trainer`` with the callbacks and loggers of the config."""
+def build_trainer(cfg: DictConfig, *extra: L.Callback) -> L.Trainer:
+    """The Trainer of ``cfg.trainer``, the config's callbacks and loggers, ``extra`` callbacks."""
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
-    return instantiate(cfg.trainer, callbacks=callbacks, logger=loggers or False)
+    return instantiate(cfg.trainer, callbacks=[*callbacks, *extra], logger=loggers or False)
 
 
 def evaluate(

@@ -76,7 +76,9 @@ def comparison_table(metrics: Mapping[str, float], model_name: str) -> str:
         model_name: the row label of the model.
 
     Returns:
-        The tables as text, one row per model and split, one column per metric.
+        The tables as text, one row per model and split, one column per metric, then a
+        warning line for each split where the model is far worse than naive
+        (:func:`worse_than_naive`).
     """
     point = (
         (model_name, ""),
@@ -95,4 +97,32 @@ def comparison_table(metrics: Mapping[str, float], model_name: str) -> str:
     interval_rows = _rows(metrics, INTERVAL_METRICS, intervals)
     if len(interval_rows) > 1:
         rows += ["", *interval_rows]
-    return "\n".join(rows)
+    return "\n".join([*rows, *worse_than_naive(metrics, model_name)])
+
+
+def worse_than_naive(
+    metrics: Mapping[str, float], model_name: str, factor: float = 1.5
+) -> list[str]:
+    """Warning lines for each split where the model's MAE is over ``factor`` times the naive's.
+
+    A model that far behind "repeat the last value" has not learned the series (too few epochs,
+    a learning rate too high or too low, unscaled data); its metrics are no result to report.
+
+    Args:
+        metrics: the run's metrics (``val/mae``, ``val/naive_mae``, ...).
+        model_name: the model's label, as in the table.
+        factor: how many times the naive MAE counts as far worse.
+
+    Returns:
+        One line per split, none when the model is within ``factor`` of the baseline.
+    """
+    lines = []
+    for split in ("val", "test"):
+        mae, naive = metrics.get(f"{split}/mae"), metrics.get(f"{split}/naive_mae")
+        if mae is not None and naive and mae > factor * naive:
+            lines.append(
+                f"warning: {model_name}'s {split} MAE is {mae / naive:.1f} times the naive "
+                f"forecast's ({mae:.4g} against {naive:.4g}): it has not learned the series; "
+                "train longer, adjust model.optimizer.lr, or check the data's scaling"
+            )
+    return lines
