@@ -6,7 +6,6 @@ the best checkpoint, the CSV log and PNG plots into a run folder of its own.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -18,7 +17,9 @@ from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
 from gatework.models import IterativeForecaster
+from gatework.training.atomic import atomic_write_json
 from gatework.training.backtest import Backtest
+from gatework.training.console import quiet_known_warnings
 from gatework.training.divergence import DivergenceGuard, check_epochs, reported_overflow
 from gatework.training.evaluation import build_trainer, evaluate, quiet_trainer
 from gatework.training.forecasts import collect_forecasts
@@ -51,13 +52,14 @@ def train(cfg: DictConfig) -> dict[str, float]:
     """
     check_epochs(cfg.trainer)
     out_dir = claim_run_dir(cfg.paths.output_dir)  # refused when another run holds it
+    quiet_known_warnings()
     L.seed_everything(cfg.seed, workers=True)
 
     dm = instantiate(cfg.data)
     dm.prepare_data()
     dm.setup("fit")
     log.info("Data:\n%s", dm.describe())
-    (out_dir / "scaler.json").write_text(json.dumps(dm.scaler.state_dict(), indent=2) + "\n")
+    atomic_write_json(out_dir / "scaler.json", dm.scaler.state_dict())
     # _partial_ hands over the SeriesSpec itself: passed to instantiate, it would be merged into
     # the config and arrive as a DictConfig. Bad model/data combinations raise here.
     model = instantiate(cfg.model, _partial_=True)(spec=dm.spec)
@@ -115,7 +117,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         return metrics
     if backtest is not None:
         metrics |= backtest.run(model, baseline, out_dir)
-    write_metrics(metrics, out_dir / "metrics.json")
+    write_metrics(metrics, out_dir / "metrics.json")  # and timings.json, the */seconds apart
     if cfg.eval.plot_windows > 0:
         windows = collect_forecasts(model, baseline, dm, cfg.eval.plot_windows, conformal=conformal)
         plot_forecasts(

@@ -6,14 +6,23 @@ import lightning as L
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
+from gatework.training.atomic import AtomicCheckpointIO
+from gatework.training.console import progress_bar
 from gatework.training.report import to_floats
 
 
 def build_trainer(cfg: DictConfig, *extra: L.Callback) -> L.Trainer:
-    """The Trainer of ``cfg.trainer``, the config's callbacks and loggers, ``extra`` callbacks."""
+    """The Trainer of ``cfg.trainer``, the config's callbacks and loggers, ``extra`` callbacks;
+    checkpoints written atomically, a progress bar on a terminal (``enable_progress_bar: null``)."""
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
-    return instantiate(cfg.trainer, callbacks=[*callbacks, *extra], logger=loggers or False)
+    return instantiate(
+        cfg.trainer,
+        callbacks=[*callbacks, *extra],
+        logger=loggers or False,
+        plugins=[AtomicCheckpointIO()],
+        enable_progress_bar=progress_bar(cfg.trainer.get("enable_progress_bar")),
+    )
 
 
 def evaluate(

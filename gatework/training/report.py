@@ -34,7 +34,11 @@ def to_floats(metrics: Mapping[str, object]) -> dict[str, float]:
 
 
 def write_metrics(metrics: Mapping[str, float], path: str | Path) -> Path:
-    """Write metrics as sorted, indented JSON (NaN and inf become ``null``), atomically.
+    """Write metrics as sorted, indented JSON (NaN and inf become ``null``), atomically; the
+    timings among them (keys ending in ``/seconds``) go to ``timings.json`` beside it.
+
+    Timings differ from run to run: kept apart, two runs with the same seed write byte-identical
+    ``metrics.json`` files.
 
     Args:
         metrics: flat ``name -> value`` dict.
@@ -43,7 +47,10 @@ def write_metrics(metrics: Mapping[str, float], path: str | Path) -> Path:
     Returns:
         The path written.
     """
-    return atomic_write_json(path, {k: float(v) for k, v in metrics.items()})
+    timings = {k: float(v) for k, v in metrics.items() if k.endswith("/seconds")}
+    if timings:
+        atomic_write_json(Path(path).with_name("timings.json"), timings)
+    return atomic_write_json(path, {k: float(v) for k, v in metrics.items() if k not in timings})
 
 
 def _rows(
