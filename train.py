@@ -1,12 +1,14 @@
 """Train one forecasting model, compare it with the naive baseline: ``python train.py model=gru``.
 
 Every option is a Hydra override (see ``configs/train.yaml``); each run writes ``metrics.json``,
-the best checkpoint, the CSV log and PNG plots into a run folder of its own.
+the best and last checkpoints, the CSV log and PNG plots into a run folder of its own;
+``ckpt_path=<run folder>`` resumes a run.
 """
 
 from __future__ import annotations
 
 import logging
+import sys
 import time
 from pathlib import Path
 
@@ -19,14 +21,15 @@ from omegaconf import DictConfig, OmegaConf
 from gatework.models import IterativeForecaster
 from gatework.training.atomic import atomic_write_json
 from gatework.training.backtest import Backtest
+from gatework.training.checkpoint_record import RunRecord
 from gatework.training.console import quiet_known_warnings
-from gatework.training.divergence import DivergenceGuard, check_epochs, reported_overflow
+from gatework.training.divergence import DivergenceGuard, reported_overflow
 from gatework.training.evaluation import build_trainer, evaluate, quiet_trainer
 from gatework.training.forecasts import collect_forecasts
 from gatework.training.intervals import interval_report
 from gatework.training.plots import plot_forecasts, plot_learning_curves
 from gatework.training.report import comparison_table, tag_metrics, to_floats, write_metrics
-from gatework.training.run_dir import claim_run_dir
+from gatework.training.resume import kept_log, resume_arguments, start_run
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +53,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
         ``val/naive_mae``, ``test/naive_mae``, ... of the baseline on the same windows, and
         ``test/iterative_*`` when ``eval.iterative`` is set; all in original units.
     """
-    check_epochs(cfg.trainer)
-    out_dir = claim_run_dir(cfg.paths.output_dir)  # refused when another run holds it
+    run = start_run(cfg)  # max_epochs, ckpt_path and the run folder checked before any write
+    out_dir = run.out_dir
     quiet_known_warnings()
     L.seed_everything(cfg.seed, workers=True)
 
@@ -79,12 +82,11 @@ def train(cfg: DictConfig) -> dict[str, float]:
         iterative = IterativeForecaster(model, dm_k.spec)
     backtest = Backtest(cfg, dm) if cfg.eval.backtest.folds else None  # bad folds fail here
 
-    trainer = build_trainer(cfg, DivergenceGuard())
-    start = time.perf_counter()
-    ckpt_path = None
+    trainer = build_trainer(cfg, DivergenceGuard(), RunRecord.of_run(cfg, dm))
+    start, ckpt_path = time.perf_counter(), None
     if model.trainable:
-        with reported_overflow(trainer):
-            trainer.fit(model, datamodule=dm)
+        with reported_overflow(trainer), kept_log(trainer, run.epoch):
+            trainer.fit(model, datamodule=dm, ckpt_path=run.checkpoint)
         if trainer.checkpoint_callback is not None and trainer.checkpoint_callback.best_model_path:
             ckpt_path = "best"  # restores the best weights before evaluating
     metrics = {
@@ -140,4 +142,5 @@ def main(cfg: DictConfig) -> float | None:
 
 
 if __name__ == "__main__":
+    sys.argv[1:] = resume_arguments(sys.argv[1:])  # ckpt_path=...: the run's own overrides first
     main()

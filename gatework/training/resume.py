@@ -1,0 +1,184 @@
+"""Resuming a run: ``python train.py ckpt_path=<run folder or checkpoint>``.
+
+A run keeps ``checkpoints/last.ckpt``, rewritten atomically after every epoch. Resuming:
+
+1. :func:`resume_arguments` rebuilds the command line: the checkpoint's own overrides first, then
+   the ones typed now (which win, e.g. ``trainer.max_epochs=50``), and the checkpoint's run
+   folder as ``hydra.run.dir``, so the run continues where it was, in the folder it owns;
+2. :func:`resume_checkpoint` finds the file (``<folder>/checkpoints/last.ckpt``);
+3. Lightning restores weights, optimiser, epoch, early-stopping and best-checkpoint state, and
+   :class:`~gatework.training.checkpoint_record.RunRecord` the random states, so a run killed
+   and resumed ends with the metrics of the run that was never stopped;
+4. :func:`kept_log` keeps the CSV log of the epochs before the checkpoint (Lightning's logger
+   would delete it) and puts them back in front of the new ones.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+
+import lightning as L
+import pandas as pd
+from hydra.core.override_parser.overrides_parser import OverridesParser
+from omegaconf import DictConfig
+
+from gatework.training.atomic import atomic_write_text
+from gatework.training.checkpoint_record import read_record
+from gatework.training.divergence import check_epochs
+from gatework.training.run_dir import claim_run_dir, hydra_quote
+
+LAST = "last.ckpt"
+SET_ASIDE = "metrics.before-resume.csv"
+
+
+def resume_checkpoint(ckpt_path: str | os.PathLike | None) -> Path | None:
+    """The checkpoint to resume from: ``ckpt_path`` itself, or a run folder's last checkpoint.
+
+    Raises:
+        FileNotFoundError: nothing to resume from there, with what to do instead.
+    """
+    if not ckpt_path:
+        return None
+    path = Path(ckpt_path).expanduser()
+    if path.is_dir():
+        last = path / "checkpoints" / LAST
+        if not last.is_file():
+            raise FileNotFoundError(
+                f"ckpt_path={ckpt_path}: no checkpoints/{LAST} in that folder; a run writes it "
+                "at the end of its first epoch (a run stopped before, or a baseline such as "
+                "model=naive, has nothing to resume: start it again)"
+            )
+        return last
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"ckpt_path={ckpt_path}: no such file or folder; pass a run folder "
+            "(outputs/runs/<date>_<time>) or a .ckpt file"
+        )
+    return path
+
+
+def run_dir_of(checkpoint: Path) -> Path | None:
+    """The run folder holding ``checkpoint`` (``<run>/checkpoints/<name>.ckpt``), if any."""
+    return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else None
+
+
+def _is_override(arg: str) -> bool:
+    return not arg.startswith("-") and ("=" in arg or arg.startswith("~"))
+
+
+def resume_arguments(args: list[str]) -> list[str]:
+    """The command-line arguments of a resumed run (see the module docstring).
+
+    Args:
+        args: ``sys.argv[1:]``; only acted on with a ``ckpt_path=...`` override and no ``-m``.
+
+    Returns:
+        The arguments to run with; ``args`` unchanged when there is nothing to resume from, so
+        that ``train()`` reports the problem with the rest of the run's errors.
+    """
+    given = [a for a in args if _is_override(a)]
+    ckpt = next((a.split("=", 1)[1] for a in given if a.split("=", 1)[0] == "ckpt_path"), None)
+    if not ckpt or {"-m", "--multirun"} & set(args):
+        return args
+    try:
+        checkpoint = resume_checkpoint(ckpt)
+        _, record = read_record(checkpoint)
+    except (FileNotFoundError, ValueError):
+        return args
+    parser = OverridesParser.create()
+    new = {parser.parse_override(a).key_or_group: a for a in given}
+    saved, args = [], list(args)
+    for override in record["overrides"]:
+        key = parser.parse_override(override).key_or_group
+        if key == "ckpt_path":
+            continue
+        if key not in new:
+            saved.append(override)
+        elif override.startswith("+") and not new[key].startswith(("+", "~")):
+            args[args.index(new[key])] = "++" + new[key]  # the saved run added this key
+    run_dir = run_dir_of(checkpoint)
+    if run_dir is not None and "hydra.run.dir" not in new:
+        args.append(f"hydra.run.dir={hydra_quote(str(run_dir.absolute()))}")
+    return [*saved, *args]
+
+
+@contextmanager
+def kept_log(trainer: L.Trainer, resumed_epoch: int | None) -> Iterator[None]:
+    """Around a resumed ``trainer.fit``: keep the CSV log rows of epochs up to ``resumed_epoch``.
+
+    Lightning's CSV logger deletes ``metrics.csv`` when it starts in a folder that has one; the
+    rows are set aside first and written back in front of the new rows afterwards (also when
+    the fit fails, so that a second resume finds them). Only the global rank 0 touches the files.
+
+    Args:
+        trainer: the Trainer about to fit (its ``log_dir`` is the CSV logger's, ``<run>/csv``).
+        resumed_epoch: the checkpoint's epoch; None when not resuming (nothing is done).
+    """
+    log_dir = trainer.log_dir  # asked by every process: a collective under DDP
+    if log_dir is None or resumed_epoch is None or not trainer.is_global_zero:
+        yield
+        return
+    current, aside = Path(log_dir) / "metrics.csv", Path(log_dir) / SET_ASIDE
+    frames = [pd.read_csv(f) for f in (aside, current) if f.is_file() and f.stat().st_size]
+    if frames:
+        before = pd.concat(frames, ignore_index=True)
+        if "epoch" in before.columns:
+            before = before[before["epoch"] <= resumed_epoch]
+        atomic_write_text(aside, before.to_csv(index=False))
+        current.unlink(missing_ok=True)
+    try:
+        yield
+    finally:
+        if aside.is_file() and current.is_file():
+            after = pd.read_csv(current)  # Lightning appends with this header's order: keep it
+            before = pd.read_csv(aside).reindex(columns=after.columns)
+            merged = pd.concat([before, after], ignore_index=True)
+            atomic_write_text(current, merged.to_csv(index=False))
+            aside.unlink()
+        elif aside.is_file():
+            aside.replace(current)
+
+
+def resumed_epoch(checkpoint: Path, max_epochs: int | None) -> int:
+    """The epoch ``checkpoint`` was saved at; refuses one with no epoch left to train.
+
+    Raises:
+        ValueError: the run already trained ``max_epochs`` epochs.
+    """
+    epoch = int(read_record(checkpoint)[0].get("epoch", 0))
+    if max_epochs is not None and max_epochs > 0 and epoch + 1 >= max_epochs:
+        raise ValueError(
+            f"nothing to resume: {checkpoint} was saved after epoch {epoch + 1} of "
+            f"trainer.max_epochs={max_epochs}; to train longer, resume it with a larger "
+            f"trainer.max_epochs (e.g. trainer.max_epochs={2 * max_epochs})"
+        )
+    return epoch
+
+
+@dataclass(frozen=True)
+class RunStart:
+    """Where a run writes, and what it resumes from.
+
+    Args:
+        out_dir: the run's folder, claimed by this process.
+        checkpoint: the checkpoint to resume from, or None for a fresh run.
+        epoch: the checkpoint's epoch, or None.
+    """
+
+    out_dir: Path
+    checkpoint: Path | None
+    epoch: int | None
+
+
+def start_run(cfg: DictConfig) -> RunStart:
+    """Everything checked before a run writes anything: ``trainer.max_epochs``, the checkpoint
+    named by ``ckpt_path`` (with an epoch left to train), and the claim on the run's folder."""
+    check_epochs(cfg.trainer)
+    checkpoint = resume_checkpoint(cfg.get("ckpt_path"))
+    epoch = None if checkpoint is None else resumed_epoch(checkpoint, cfg.trainer.max_epochs)
+    out_dir = claim_run_dir(cfg.paths.output_dir, resuming=checkpoint is not None)
+    return RunStart(out_dir, checkpoint, epoch)

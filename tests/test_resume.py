@@ -1,0 +1,155 @@
+"""Resuming: the same metrics as a run never stopped, the log kept, the command line rebuilt."""
+
+import json
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from types import SimpleNamespace
+
+import pandas as pd
+import pytest
+import torch
+from test_train import compose_fast, train
+
+from gatework.training.resume import (
+    kept_log,
+    resume_arguments,
+    resume_checkpoint,
+    resumed_epoch,
+)
+
+REPO = Path(__file__).resolve().parents[1]
+TWO_EPOCHS = ("model=linear", "trainer.max_epochs=2")
+
+
+def fake_checkpoint(path: Path, overrides: list[str], epoch: int = 0) -> Path:
+    path.parent.mkdir(parents=True, exist_ok=True)
+    record = {"overrides": overrides, "config": {}, "scaler": {}, "columns": [], "rng": {}}
+    torch.save({"epoch": epoch, "gatework": record}, path)
+    return path
+
+
+def without_timings(metrics: dict) -> dict:
+    return {k: v for k, v in metrics.items() if not k.endswith("/seconds")}
+
+
+def test_metrics_json_of_two_runs_with_one_seed_are_byte_identical(tmp_path):
+    for name in ("a", "b"):
+        train(compose_fast(tmp_path / name, "model=linear", "trainer.max_epochs=2"))
+    first = (tmp_path / "a" / "metrics.json").read_bytes()
+    assert first == (tmp_path / "b" / "metrics.json").read_bytes()
+    assert b"seconds" not in first  # timings live in timings.json
+    assert json.loads((tmp_path / "a" / "timings.json").read_text())["fit/seconds"] > 0
+
+
+def test_a_resumed_run_ends_as_the_run_never_stopped(tmp_path):
+    full = train(compose_fast(tmp_path / "full", *TWO_EPOCHS))
+    run = tmp_path / "stopped"
+    train(compose_fast(run, *TWO_EPOCHS, "trainer.max_epochs=1"))  # stopped after epoch 1 of 2
+    resumed = train(compose_fast(run, *TWO_EPOCHS, f"ckpt_path={run}"))
+    assert without_timings(resumed) == without_timings(full)
+    assert (run / "metrics.json").read_bytes() == (tmp_path / "full" / "metrics.json").read_bytes()
+    log = pd.read_csv(run / "csv" / "metrics.csv").dropna(subset=["val/mae"])
+    assert sorted(set(log["epoch"])) == [0, 1, 2]  # epoch 0 kept from before, then 1, then eval
+
+
+def test_resume_points_at_the_last_checkpoint_or_says_why_not(tmp_path):
+    last = fake_checkpoint(tmp_path / "run" / "checkpoints" / "last.ckpt", [])
+    assert resume_checkpoint(tmp_path / "run") == last
+    assert resume_checkpoint(last) == last
+    assert resume_checkpoint(None) is None
+    with pytest.raises(FileNotFoundError, match=r"no checkpoints/last.ckpt in that folder"):
+        resume_checkpoint(tmp_path)
+    with pytest.raises(FileNotFoundError, match=r"no such file or folder; pass a run folder"):
+        resume_checkpoint(tmp_path / "nope")
+    with pytest.raises(ValueError, match=r"nothing to resume: .* after epoch 3 of trainer.max"):
+        resumed_epoch(fake_checkpoint(tmp_path / "x.ckpt", [], epoch=2), max_epochs=3)
+    assert resumed_epoch(tmp_path / "x.ckpt", max_epochs=4) == 2
+
+
+def test_the_command_line_of_a_resumed_run(tmp_path):
+    saved = ["model=lstm", "trainer.max_epochs=5", "+trainer.limit_train_batches=3", "ckpt_path=x"]
+    run = tmp_path / "runs" / "2026-01-01_00-00-00"
+    fake_checkpoint(run / "checkpoints" / "last.ckpt", saved)
+    args = [
+        "--cfg",
+        "job",
+        f"ckpt_path={run}",
+        "trainer.max_epochs=9",
+        "trainer.limit_train_batches=4",
+    ]
+    assert resume_arguments(args) == [
+        "model=lstm",  # the run's own
+        "--cfg",
+        "job",
+        f"ckpt_path={run}",
+        "trainer.max_epochs=9",  # typed now: wins
+        "++trainer.limit_train_batches=4",  # the run added the key: it must still be added
+        f"hydra.run.dir='{run}'",  # the run continues in its own folder
+    ]
+    assert resume_arguments(["model=gru"]) == ["model=gru"]  # nothing to resume
+    assert resume_arguments(["-m", f"ckpt_path={run}"]) == ["-m", f"ckpt_path={run}"]
+    missing = [f"ckpt_path={tmp_path / 'nope'}"]
+    assert resume_arguments(missing) == missing  # train() reports it, with the other errors
+
+
+def test_kept_log_puts_the_epochs_before_the_checkpoint_back(tmp_path):
+    header = "epoch,step,train/loss,val/mae\n"
+    (tmp_path / "metrics.csv").write_text(header + "0,9,0.5,\n0,9,,2.0\n1,19,0.4,\n1,19,,1.5\n")
+    trainer = SimpleNamespace(log_dir=str(tmp_path), is_global_zero=True)
+    with kept_log(trainer, resumed_epoch=0):  # epoch 1 was cut short and is trained again
+        assert not (tmp_path / "metrics.csv").exists()  # Lightning's logger would delete it
+        (tmp_path / "metrics.csv").write_text(header + "1,19,0.3,\n1,19,,1.0\n")
+    log = pd.read_csv(tmp_path / "metrics.csv")
+    assert log["epoch"].tolist() == [0, 0, 1, 1]
+    assert log["val/mae"].dropna().tolist() == [2.0, 1.0]
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["metrics.csv"]
+
+
+@pytest.mark.slow
+def test_a_run_killed_with_sigkill_and_resumed_ends_as_the_uninterrupted_run(tmp_path):
+    args = [
+        "trainer=cpu",
+        "trainer.max_epochs=3",
+        "trainer.enable_progress_bar=false",
+        "callbacks.early_stopping.patience=10",
+        "data.n_series=300",
+        "data.splits=[200,50,50]",
+        "model=gru",
+        "model.hidden_size=8",
+        "eval.plot_windows=0",
+        "seed=3",
+    ]
+
+    def run(*extra: str) -> subprocess.Popen:
+        return subprocess.Popen(
+            [sys.executable, "train.py", *extra],
+            cwd=REPO,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+
+    full = run(*args, f"hydra.run.dir={tmp_path / 'full'}")
+    assert full.wait(timeout=600) == 0, full.stderr.read()[-3000:]
+
+    killed = run(*args, f"hydra.run.dir={tmp_path / 'killed'}")
+    last = tmp_path / "killed" / "checkpoints" / "last.ckpt"
+    deadline = time.monotonic() + 600
+    while not last.exists() and killed.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.05)
+    killed.send_signal(signal.SIGKILL)  # right after the first epoch's checkpoint
+    assert killed.wait(timeout=60) == -signal.SIGKILL, "the run ended before it could be killed"
+    assert not (tmp_path / "killed" / "metrics.json").exists()
+    shutil.copy(last, tmp_path / "at_kill.ckpt")
+
+    resumed = run(f"ckpt_path={tmp_path / 'killed'}")  # nothing else: the run's own overrides
+    assert resumed.wait(timeout=600) == 0, resumed.stderr.read()[-3000:]
+    assert torch.load(tmp_path / "at_kill.ckpt", weights_only=True)["epoch"] < 2
+    full_metrics = (tmp_path / "full" / "metrics.json").read_bytes()
+    assert (tmp_path / "killed" / "metrics.json").read_bytes() == full_metrics
+    log = pd.read_csv(tmp_path / "killed" / "csv" / "metrics.csv").dropna(subset=["val/mae"])
+    assert {0, 1, 2} <= set(log["epoch"])  # the epochs before the kill are still in the log
