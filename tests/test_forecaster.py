@@ -1,12 +1,12 @@
 """Forecasts from a checkpoint: the run's model, cleaning and scaler; original units, timestamps."""
 
-import subprocess
-import sys
+import importlib.util
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from hydra import compose, initialize_config_dir
 from test_train import compose_fast, train
 
 from gatework.forecaster import Forecaster
@@ -103,24 +103,15 @@ def test_no_checkpoint_says_what_to_pass(tmp_path):
         Forecaster.load(tmp_path)
 
 
-def test_predict_command_line_writes_a_csv(csv_run, tmp_path):
+def test_predict_command_writes_a_csv(csv_run, tmp_path, capsys):
     run, path, _ = csv_run
+    spec = importlib.util.spec_from_file_location("predict", REPO / "predict.py")
+    predict = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(predict)
     out = tmp_path / "forecast.csv"
-    done = subprocess.run(
-        [
-            sys.executable,
-            "predict.py",
-            f"ckpt={run}",
-            f"data.path={path}",
-            f"output={out}",
-            f"paths.log_dir={tmp_path / 'outputs'}",
-        ],
-        cwd=REPO,
-        capture_output=True,
-        text=True,
-        timeout=120,
-    )
-    assert done.returncode == 0, done.stderr[-2000:]
+    with initialize_config_dir(str(REPO / "configs"), version_base="1.3"):
+        cfg = compose("predict", overrides=[f"ckpt={run}", f"data.path={path}", f"output={out}"])
+    predict.main(cfg)  # what python predict.py ckpt=... data.path=... output=... runs
     forecast = pd.read_csv(out, parse_dates=["time"])
     assert forecast["time"].tolist() == list(pd.date_range("2024-01-13 12:00", periods=3, freq="h"))
-    assert "2024-01-13 12:00:00" in done.stdout
+    assert "2024-01-13 12:00:00" in capsys.readouterr().out
