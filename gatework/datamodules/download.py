@@ -1,18 +1,20 @@
-"""Downloads into a local cache, verified by sha256.
+"""Downloads into a local cache, verified by sha256, through pooch.
 
-Files land in ``$GATEWORK_CACHE`` (default ``~/.cache/gatework``), written to a temporary name and
-renamed only once complete, so an interrupted download never looks like a finished one. With a
-known checksum a mismatch is an error; without one the first download records its size and sha256
-next to the file (``<name>.sha256``) and every later use checks against that record.
+Files land in ``$GATEWORK_CACHE`` (default ``~/.cache/gatework``). pooch streams each download
+into a temporary file beside the target, checks its sha256 and only then moves it into place, so
+an interrupted or corrupt download never looks like a finished one; a cached file that no longer
+matches its checksum is downloaded again. With a known checksum a mismatching download is an
+error; without one the first download records its size and sha256 next to the file
+(``<name>.sha256``) and every later use checks against that record.
 """
 
 from __future__ import annotations
 
 import hashlib
 import os
-import shutil
-import urllib.request
 from pathlib import Path
+
+import pooch
 
 
 def cache_dir(override: str | os.PathLike | None = None) -> Path:
@@ -33,8 +35,12 @@ def sha256sum(path: str | os.PathLike) -> str:
 
 def _urlretrieve(url: str, dest: Path) -> None:
     """Fetch ``url`` into ``dest`` (the one place that touches the network)."""
-    with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
-        shutil.copyfileobj(response, out)
+    pooch.HTTPDownloader(timeout=60, progressbar=False)(url, str(dest), None)
+
+
+def _downloader(url: str, output_file: str, _pooch: object) -> None:
+    """pooch's downloader interface, over :func:`_urlretrieve`."""
+    _urlretrieve(url, Path(output_file))
 
 
 def fetch(url: str, name: str, sha256: str | None, directory: Path, hint: str) -> Path:
@@ -50,24 +56,25 @@ def fetch(url: str, name: str, sha256: str | None, directory: Path, hint: str) -
     Returns:
         Path of the verified file.
     """
-    path = directory / name
     record = directory / f"{name}.sha256"
-    if not path.is_file():
-        directory.mkdir(parents=True, exist_ok=True)
-        partial = directory / f"{name}.part"
-        try:
-            _urlretrieve(url, partial)
-        except Exception as err:  # urllib raises several types; all mean the same to a user
-            partial.unlink(missing_ok=True)
-            raise FileNotFoundError(f"could not download {url} ({err}); {hint}") from err
-        partial.replace(path)
-    actual = sha256sum(path)
     expected = sha256 or (record.read_text().split()[0] if record.is_file() else None)
-    if expected is None:
-        record.write_text(f"{actual}  {path.stat().st_size} bytes  {url}\n")
-    elif actual != expected:
-        raise ValueError(
-            f"{path} has sha256 {actual}, expected {expected}: the download is corrupt or the "
-            f"source changed. Delete {path} to download it again, or {hint}"
+    try:
+        path = Path(
+            pooch.retrieve(
+                url,
+                known_hash=None if expected is None else f"sha256:{expected}",
+                fname=name,
+                path=directory,
+                downloader=_downloader,
+            )
         )
+    except ValueError as err:  # pooch: the download's hash is not the expected one
+        raise ValueError(
+            f"{url} downloaded with another sha256 than the expected {expected} ({err}): the "
+            f"download is corrupt or the source changed (nothing was kept); {hint}"
+        ) from err
+    except Exception as err:  # requests and OSError raise many types; all mean the same here
+        raise FileNotFoundError(f"could not download {url} ({err}); {hint}") from err
+    if expected is None:
+        record.write_text(f"{sha256sum(path)}  {path.stat().st_size} bytes  {url}\n")
     return path

@@ -87,11 +87,18 @@ def test_download_caches_unzips_and_records_the_checksum(tmp_path, monkeypatch, 
     assert record[0] == download.sha256sum(cache / f"{FILE}.zip") and record[-1] == URL
     JenaClimateDataModule(cache_dir=str(cache)).prepare_data()  # cached: no second download
     assert calls == [URL]
-    # a corrupt cached archive no longer matches the recorded checksum
+    # a corrupt cached archive no longer matches the recorded checksum: downloaded again
     (cache / FILE).unlink()
     (cache / f"{FILE}.zip").write_bytes(payload[:-10])
-    with pytest.raises(ValueError, match=r"has sha256 [0-9a-f]{64}, expected [0-9a-f]{64}"):
+    JenaClimateDataModule(cache_dir=str(cache)).prepare_data()
+    assert calls == [URL, URL] and (cache / f"{FILE}.zip").read_bytes() == payload
+    # and a download that does not match the record is refused, and not kept
+    (cache / FILE).unlink()
+    (cache / f"{FILE}.zip").unlink()
+    payload = payload[:-10]
+    with pytest.raises(ValueError, match=r"another sha256 than the expected [0-9a-f]{64}"):
         JenaClimateDataModule(cache_dir=str(cache)).prepare_data()
+    assert not (cache / f"{FILE}.zip").exists()
 
 
 def test_failed_download_says_where_to_get_the_file(tmp_path, monkeypatch):
