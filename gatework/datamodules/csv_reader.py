@@ -58,9 +58,11 @@ def check_header(names: list[str], path: Path, sep: str) -> None:
     if len(names) == 1:
         other = [s for s in OTHER_SEPARATORS if s != sep and s in names[0]]
         if other:
+            typed = other[0].replace("\t", "\\t")
             raise ValueError(
                 f"{path}, line 1: the header is the one column {names[0]!r} with data.sep="
-                f"{sep!r}; the file seems separated by {other[0]!r}: set data.sep='{other[0]}'"
+                f"{sep!r}; the file seems separated by {other[0]!r}: set data.sep to it (on "
+                f"the command line, quoted for the shell and for Hydra: \"data.sep='{typed}'\")"
             )
 
 
@@ -91,6 +93,7 @@ def read_raw_csv(
         raise FileNotFoundError(f"data file {path} not found; {hint}")
     if not isinstance(sep, str) or not sep:
         raise ValueError(f"data.sep must be a non-empty string such as ',' or ';', got {sep!r}")
+    sep = "\t" if sep == "\\t" else sep  # a tab typed as backslash-t on the command line
     try:
         codecs.lookup(encoding)
     except (LookupError, TypeError) as err:

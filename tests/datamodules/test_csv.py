@@ -182,12 +182,22 @@ def test_semicolon_separated_file(tmp_path):
     with pytest.raises(
         ValueError,
         match=r"line 1: the header is the one column 'time;a' with data.sep=',';"
-        r" the file seems separated by ';': set data.sep=';'",
+        r" the file seems separated by ';': set data.sep to it .*\"data.sep=';'\"",
     ):
         module(path).setup()
     dm = module(path, sep=";", scale=False)
     dm.setup()
     assert dm.table.frame["a"].iloc[:3].tolist() == [1.0, 2.0, 3.0]
+
+
+def test_tab_separated_file_with_the_tab_typed_as_backslash_t(tmp_path):
+    path = write(tmp_path, "time\ta\n" + "".join(f"2021-01-{d:02d}\t{d}\n" for d in range(1, 31)))
+    with pytest.raises(ValueError, match=r"separated by '\\t': .*\"data.sep='\\t'\""):
+        module(path).setup()
+    for sep in ("\t", "\\t"):  # Python's tab, and the two characters Hydra hands over
+        dm = module(path, sep=sep, scale=False)
+        dm.setup()
+        assert dm.table.frame["a"].iloc[-1] == 30.0
 
 
 def test_a_column_named_twice_is_an_error_not_a_renamed_input(tmp_path):
