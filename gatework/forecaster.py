@@ -174,7 +174,8 @@ class Forecaster:
         )
         index = table.frame.index
         if windows:
-            return self._every_window(x, y, future, geometry, index, source)
+            truth = table.frame[table.targets].to_numpy(np.float64)  # as in the file, unrounded
+            return self._every_window(x, y, future, geometry, index, truth, source)
         return self._after_last_row(x, geometry, index, source)
 
     @torch.no_grad()
@@ -208,7 +209,7 @@ class Forecaster:
             out[name] = pred[:, j]
         return out
 
-    def _every_window(self, x, y, future, geometry, index, source) -> pd.DataFrame:
+    def _every_window(self, x, y, future, geometry, index, truth, source) -> pd.DataFrame:
         starts = window_starts(geometry, 0, len(x))
         if len(starts) == 0:
             raise ValueError(
@@ -222,10 +223,9 @@ class Forecaster:
             items = dataset.__getitems__(batch)
             fut = items[2].numpy() if len(items) > 2 else None
             pred = self._forecast(items[0].numpy(), fut)  # (B, K, J)
-            truth = self.model.to_original(self.model.last_step(items[1])).numpy()
-            truth = truth.reshape(pred.shape)  # (B, K, J)
             rows = dataset.target_rows(batch)  # (B, K) or (B, T, K)
             rows = rows[:, -1] if rows.ndim == 3 else rows  # the last input step's targets
+            true = truth[rows]  # (B, K, J)
             B, K, _ = pred.shape
             frame = pd.DataFrame(
                 {
@@ -235,7 +235,7 @@ class Forecaster:
                 }
             )
             for j, name in enumerate(self.spec.target_names):
-                frame[name] = truth[:, :, j].reshape(-1)
+                frame[name] = true[:, :, j].reshape(-1)
                 frame[f"{name}_forecast"] = pred[:, :, j].reshape(-1)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)
