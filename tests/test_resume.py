@@ -90,7 +90,9 @@ def test_the_command_line_of_a_resumed_run(tmp_path):
         "++trainer.limit_train_batches=4",  # the run added the key: it must still be added
         f"hydra.run.dir='{run}'",  # the run continues in its own folder
     ]
+    assert resume_arguments([f"+ckpt_path={run}"])[0] == "model=lstm"  # + changes nothing
     assert resume_arguments(["model=gru"]) == ["model=gru"]  # nothing to resume
+    assert resume_arguments(["data.sep=;", "x"]) == ["data.sep=;", "x"]  # Hydra will say why
     assert resume_arguments(["-m", f"ckpt_path={run}"]) == ["-m", f"ckpt_path={run}"]
     missing = [f"ckpt_path={tmp_path / 'nope'}"]
     assert resume_arguments(missing) == missing  # train() reports it, with the other errors

@@ -24,6 +24,7 @@ from pathlib import Path
 import lightning as L
 import pandas as pd
 from hydra.core.override_parser.overrides_parser import OverridesParser
+from hydra.errors import HydraException
 from omegaconf import DictConfig
 
 from gatework.training.atomic import atomic_write_text
@@ -80,8 +81,12 @@ def resume_arguments(args: list[str]) -> list[str]:
         The arguments to run with; ``args`` unchanged when there is nothing to resume from, so
         that ``train()`` reports the problem with the rest of the run's errors.
     """
-    given = [a for a in args if _is_override(a)]
-    ckpt = next((a.split("=", 1)[1] for a in given if a.split("=", 1)[0] == "ckpt_path"), None)
+    parser = OverridesParser.create()
+    try:
+        new = {parser.parse_override(a).key_or_group: a for a in args if _is_override(a)}
+    except HydraException:  # a malformed override: Hydra itself reports it, as always
+        return args
+    ckpt = new.get("ckpt_path", "=").split("=", 1)[1]
     if not ckpt or {"-m", "--multirun"} & set(args):
         return args
     try:
@@ -89,8 +94,6 @@ def resume_arguments(args: list[str]) -> list[str]:
         _, record = read_record(checkpoint)
     except (FileNotFoundError, ValueError):
         return args
-    parser = OverridesParser.create()
-    new = {parser.parse_override(a).key_or_group: a for a in given}
     saved, args = [], list(args)
     for override in record["overrides"]:
         key = parser.parse_override(override).key_or_group
