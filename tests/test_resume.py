@@ -74,6 +74,7 @@ def test_the_command_line_of_a_resumed_run(tmp_path):
     saved = ["model=lstm", "trainer.max_epochs=5", "+trainer.limit_train_batches=3", "ckpt_path=x"]
     run = tmp_path / "runs" / "2026-01-01_00-00-00"
     fake_checkpoint(run / "checkpoints" / "last.ckpt", saved)
+    (run / ".run.lock").write_text("{}")  # what marks a run's folder
     args = [
         "--cfg",
         "job",
@@ -96,6 +97,11 @@ def test_the_command_line_of_a_resumed_run(tmp_path):
     assert resume_arguments(["-m", f"ckpt_path={run}"]) == ["-m", f"ckpt_path={run}"]
     missing = [f"ckpt_path={tmp_path / 'nope'}"]
     assert resume_arguments(missing) == missing  # train() reports it, with the other errors
+    lightnings = fake_checkpoint(run / "csv" / "checkpoints" / "epoch=3-step=40.ckpt", saved)
+    quoted = f"ckpt_path='{lightnings}'"  # Hydra needs quotes around a value holding "="
+    assert resume_arguments([quoted])[-1] == f"hydra.run.dir='{run}'"
+    loose = fake_checkpoint(tmp_path / "copied.ckpt", saved)
+    assert resume_arguments([f"ckpt_path={loose}"]) == [*saved[:3], f"ckpt_path={loose}"]
 
 
 def test_kept_log_puts_the_epochs_before_the_checkpoint_back(tmp_path):

@@ -30,7 +30,7 @@ from omegaconf import DictConfig
 from gatework.training.atomic import atomic_write_text
 from gatework.training.checkpoint_record import read_record
 from gatework.training.divergence import check_epochs
-from gatework.training.run_dir import claim_run_dir, hydra_quote
+from gatework.training.run_dir import LOCK_NAME, claim_run_dir, hydra_quote
 
 LAST = "last.ckpt"
 SET_ASIDE = "metrics.before-resume.csv"
@@ -63,8 +63,12 @@ def resume_checkpoint(ckpt_path: str | os.PathLike | None) -> Path | None:
 
 
 def run_dir_of(checkpoint: Path) -> Path | None:
-    """The run folder holding ``checkpoint`` (``<run>/checkpoints/<name>.ckpt``), if any."""
-    return checkpoint.parent.parent if checkpoint.parent.name == "checkpoints" else None
+    """The run folder holding ``checkpoint`` (the nearest folder above it with a run's lock
+    file: ``<run>/checkpoints/last.ckpt``, ``<run>/csv/checkpoints/epoch=3-step=40.ckpt``)."""
+    for folder in list(checkpoint.absolute().parents)[:3]:
+        if (folder / LOCK_NAME).is_file():
+            return folder
+    return None
 
 
 def _is_override(arg: str) -> bool:
@@ -83,11 +87,12 @@ def resume_arguments(args: list[str]) -> list[str]:
     """
     parser = OverridesParser.create()
     try:
-        new = {parser.parse_override(a).key_or_group: a for a in args if _is_override(a)}
+        parsed = {a: parser.parse_override(a) for a in args if _is_override(a)}
     except HydraException:  # a malformed override: Hydra itself reports it, as always
         return args
-    ckpt = new.get("ckpt_path", "=").split("=", 1)[1]
-    if not ckpt or {"-m", "--multirun"} & set(args):
+    new = {o.key_or_group: a for a, o in parsed.items()}
+    ckpt = parsed[new["ckpt_path"]].value() if "ckpt_path" in new else None
+    if not isinstance(ckpt, str) or not ckpt or {"-m", "--multirun"} & set(args):
         return args
     try:
         checkpoint = resume_checkpoint(ckpt)
