@@ -31,6 +31,15 @@ def test_write_metrics_is_sorted_json_with_null_for_nan(tmp_path):
     text = path.read_text()
     assert json.loads(text) == {"test/mae": 0.25, "test/mape": None, "val/mae": 0.5}
     assert text.index("test/mae") < text.index("val/mae")
+    assert not (tmp_path / "timings.json").exists()  # no timings, no file
+
+
+def test_write_metrics_sets_the_timings_apart(tmp_path):
+    metrics = {"val/mae": 0.5, "fit/seconds": 12.5, "backtest/seconds": 3.0, "fit/epochs": 4.0}
+    write_metrics(metrics, tmp_path / "metrics.json")
+    assert json.loads((tmp_path / "metrics.json").read_text()) == {"fit/epochs": 4, "val/mae": 0.5}
+    timings = json.loads((tmp_path / "timings.json").read_text())
+    assert timings == {"backtest/seconds": 3.0, "fit/seconds": 12.5}
 
 
 def test_comparison_table_rows_and_values():

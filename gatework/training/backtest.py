@@ -25,6 +25,8 @@ from omegaconf import DictConfig, OmegaConf
 from gatework.datamodules.base import SeriesDataModule
 from gatework.models import ForecastModule
 from gatework.models.metrics import ForecastMetrics
+from gatework.training.atomic import atomic_write_text
+from gatework.training.divergence import DivergenceGuard, reported_overflow
 from gatework.training.evaluation import build_trainer
 from gatework.training.folds import BacktestPlan, fold_audit, plan_folds
 from gatework.training.forecasts import split_forecasts
@@ -126,8 +128,9 @@ class Backtest:
         model = instantiate(cfg.model, _partial_=True)(spec=dm.spec)
         if not model.trainable:
             return model
-        trainer = build_trainer(cfg)
-        trainer.fit(model, datamodule=dm)
+        trainer = build_trainer(cfg, DivergenceGuard())  # a diverging refit stops the run too
+        with reported_overflow(trainer):
+            trainer.fit(model, datamodule=dm)
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""
         if best:
             state = torch.load(best, map_location=model.device, weights_only=True)["state_dict"]
@@ -160,7 +163,7 @@ class Backtest:
                 row |= tag_metrics(fold_scores(fold_baseline, dm, coverage), "naive")
             rows.append(row)
         table = pd.DataFrame(rows)
-        table.to_csv(out_dir / "backtest.csv", index=False)
+        atomic_write_text(out_dir / "backtest.csv", table.to_csv(index=False))
         plot_backtest(table, out_dir / "backtest.png", coverage)
         metrics = summarise(table)
         metrics["backtest/seconds"] = time.perf_counter() - start

@@ -137,5 +137,5 @@ def plot_backtest(table: pd.DataFrame, png_path: str | Path, coverage: float | N
         ax.legend(fontsize="small")
     axes[-1].set_xticks(folds, [f"{i + 1}\n{o}" for i, o in enumerate(table["origin"])])
     axes[-1].set_xlabel("fold and origin")
-    fig.savefig(png_path, dpi=100)
+    atomic_write(png_path, lambda f: fig.savefig(f, format="png", dpi=100))
     return Path(png_path)
