@@ -119,7 +119,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         return metrics
     if backtest is not None:
         metrics |= backtest.run(model, baseline, out_dir)
-    write_metrics(metrics, out_dir / "metrics.json")  # and timings.json, the */seconds apart
+    metrics = write_metrics(metrics, out_dir / "metrics.json")  # */seconds go to timings.json
     if cfg.eval.plot_windows > 0:
         windows = collect_forecasts(model, baseline, dm, cfg.eval.plot_windows, conformal=conformal)
         plot_forecasts(

@@ -25,9 +25,8 @@ def test_tag_metrics_goes_after_the_split():
 
 
 def test_write_metrics_is_sorted_json_with_null_for_nan(tmp_path):
-    path = write_metrics(
-        {"val/mae": 0.5, "test/mape": math.inf, "test/mae": 0.25}, tmp_path / "m.json"
-    )
+    path = tmp_path / "m.json"
+    write_metrics({"val/mae": 0.5, "test/mape": math.inf, "test/mae": 0.25}, path)
     text = path.read_text()
     assert json.loads(text) == {"test/mae": 0.25, "test/mape": None, "val/mae": 0.5}
     assert text.index("test/mae") < text.index("val/mae")
@@ -36,8 +35,9 @@ def test_write_metrics_is_sorted_json_with_null_for_nan(tmp_path):
 
 def test_write_metrics_sets_the_timings_apart(tmp_path):
     metrics = {"val/mae": 0.5, "fit/seconds": 12.5, "backtest/seconds": 3.0, "fit/epochs": 4.0}
-    write_metrics(metrics, tmp_path / "metrics.json")
+    written = write_metrics(metrics, tmp_path / "metrics.json")
     assert json.loads((tmp_path / "metrics.json").read_text()) == {"fit/epochs": 4, "val/mae": 0.5}
+    assert written == {"fit/epochs": 4, "val/mae": 0.5}
     timings = json.loads((tmp_path / "timings.json").read_text())
     assert timings == {"backtest/seconds": 3.0, "fit/seconds": 12.5}
 

@@ -33,7 +33,7 @@ def to_floats(metrics: Mapping[str, object]) -> dict[str, float]:
     return {key: float(value) for key, value in metrics.items()}
 
 
-def write_metrics(metrics: Mapping[str, float], path: str | Path) -> Path:
+def write_metrics(metrics: Mapping[str, float], path: str | Path) -> dict[str, float]:
     """Write metrics as sorted, indented JSON (NaN and inf become ``null``), atomically; the
     timings among them (keys ending in ``/seconds``) go to ``timings.json`` beside it.
 
@@ -45,12 +45,14 @@ def write_metrics(metrics: Mapping[str, float], path: str | Path) -> Path:
         path: file to write, usually ``<run dir>/metrics.json``.
 
     Returns:
-        The path written.
+        The metrics written to ``path`` (the timings left out).
     """
     timings = {k: float(v) for k, v in metrics.items() if k.endswith("/seconds")}
     if timings:
         atomic_write_json(Path(path).with_name("timings.json"), timings)
-    return atomic_write_json(path, {k: float(v) for k, v in metrics.items() if k not in timings})
+    written = {k: float(v) for k, v in metrics.items() if k not in timings}
+    atomic_write_json(path, written)
+    return written
 
 
 def _rows(
