@@ -24,7 +24,7 @@ def compose_train(*overrides: str, hydra: bool = False) -> DictConfig:
 
 def test_defaults_are_gru_on_synthetic_data():
     cfg = compose_train()
-    assert cfg.model.cell == "gru"
+    assert cfg.model.rnn.cell == "gru"
     assert cfg.data._target_.endswith("SyntheticDataModule")
     assert cfg.trainer.accelerator == "auto"
     assert cfg.callbacks.model_checkpoint.monitor == "val/mae"

@@ -123,7 +123,7 @@ def test_a_run_killed_with_sigkill_and_resumed_ends_as_the_uninterrupted_run(tmp
         "data.n_series=300",
         "data.splits=[200,50,50]",
         "model=gru",
-        "model.hidden_size=8",
+        "model.rnn.hidden_size=8",
         "eval.plot_windows=0",
         "seed=3",
     ]

@@ -63,9 +63,8 @@ def study_model(
     """A many-to-one ``Recurrent`` forecaster (the ``model=rnn/lstm/gru`` configs) holding the
     :func:`study_layer` of ``layer_options``."""
     probe = study_layer(spec.n_inputs, hidden_size, **layer_options)
-    model = Recurrent(
-        spec, cell=CELL_NAMES[type(probe)], hidden_size=hidden_size, optimizer=optimizer, loss=loss
-    )
+    rnn = {"cell": CELL_NAMES[type(probe)], "hidden_size": hidden_size}
+    model = Recurrent(spec, rnn=rnn, optimizer=optimizer, loss=loss)
     return swap_recurrent_layer(model, probe)
 
 

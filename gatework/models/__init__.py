@@ -4,6 +4,7 @@ Config names (``configs/model/<name>.yaml``) -> classes: naive -> Naive, seasona
 SeasonalNaive, linear -> Linear, dense -> Dense, rnn/lstm/gru -> Recurrent, seq2seq ->
 Seq2Seq, encoder_decoder -> EncoderDecoder, conv1d -> Conv1D, cnn_lstm -> CNNLSTM, conv_gru ->
 ConvGRU, wavenet -> WaveNet. IterativeForecaster wraps a trained one-step model.
+RecurrentOptions is the ``model.rnn`` node every recurrent model builds its stack from.
 """
 
 from gatework.models.base import ForecastModule
@@ -16,6 +17,7 @@ from gatework.models.encoder_decoder import EncoderDecoder
 from gatework.models.iterative import IterativeForecaster
 from gatework.models.linear import Linear
 from gatework.models.recurrent import Recurrent
+from gatework.models.recurrent_options import RecurrentOptions
 from gatework.models.seq2seq import Seq2Seq
 from gatework.models.time2vec import Time2Vec
 from gatework.models.wavenet import WaveNet
@@ -31,6 +33,7 @@ __all__ = [
     "Linear",
     "Naive",
     "Recurrent",
+    "RecurrentOptions",
     "SeasonalNaive",
     "Seq2Seq",
     "Time2Vec",

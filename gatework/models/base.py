@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import asdict
+from dataclasses import asdict, is_dataclass
 from functools import partial
 
 import lightning as L
@@ -94,6 +94,8 @@ class ForecastModule(L.LightningModule):
         for key, value in self.hparams.items():  # plain types: checkpoints load weights_only
             if isinstance(value, (DictConfig, ListConfig)):
                 self.hparams[key] = OmegaConf.to_container(value, resolve=True)
+            elif is_dataclass(value) and not isinstance(value, type):  # RecurrentOptions
+                self.hparams[key] = asdict(value)
         self.hparams["spec"] = asdict(spec)
         self.spec = spec
         # quantile levels, or None for a point forecast; the head emits n_quantiles per value

@@ -11,6 +11,7 @@ from gatework.models.base import ForecastModule
 from gatework.models.causal_conv import CausalConv1d
 from gatework.models.recurrent import final_hidden
 from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_options import RecurrentOptions
 
 
 class CNNLSTM(ForecastModule):
@@ -25,12 +26,8 @@ class CNNLSTM(ForecastModule):
         spec: the datamodule's window description.
         filters: channels of the convolution.
         kernel_size: taps of the convolution.
-        hidden_size: LSTM units per layer.
-        num_layers: stacked LSTM layers.
-        dropout: dropout between stacked LSTM layers.
-        recurrent_dropout: dropout on the recurrent state (gatework backend).
-        layer_norm: layer normalisation in the cell (gatework backend).
-        backend: ``"gatework"`` or ``"torch"``.
+        rnn: the recurrent stack (:class:`RecurrentOptions`; a dict is accepted), an LSTM in
+            ``configs/model/cnn_lstm.yaml``.
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
@@ -48,12 +45,7 @@ class CNNLSTM(ForecastModule):
         spec: SeriesSpec | Mapping,
         filters: int = 32,
         kernel_size: int = 3,
-        hidden_size: int = 32,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        layer_norm: bool = False,
-        backend: str = "gatework",
+        rnn: RecurrentOptions | Mapping | None = None,
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
@@ -63,21 +55,16 @@ class CNNLSTM(ForecastModule):
             spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
         )
         self.conv = CausalConv1d(self.input_size, filters, kernel_size)
-        self.lstm = make_recurrent(
-            "lstm",
-            filters,
-            hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            layer_norm=layer_norm,
-            backend=backend,
-        )
-        self.head = nn.Linear(hidden_size, self.output_size)
+        options = RecurrentOptions.of(rnn)
+        if self.spec.target_mode == "sequence":
+            options = options.unidirectional(type(self).__name__)
+        self.directions = options.directions
+        self.lstm = make_recurrent(options, filters)
+        self.head = nn.Linear(self.directions * options.hidden_size, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.conv(x.transpose(1, 2)).relu().transpose(1, 2)  # (B, T, C)
         out, state = self.lstm(h)  # (B, T, H)
         if self.spec.target_mode == "sequence":
             return self.head(out)  # (B, T, K*J)
-        return self.head(final_hidden(state, 1))  # (B, K*J)
+        return self.head(final_hidden(state, self.directions))  # (B, K*J)

@@ -10,6 +10,7 @@ from gatework.datamodules.spec import SeriesSpec
 from gatework.models.base import ForecastModule
 from gatework.models.recurrent import final_hidden
 from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_options import RecurrentOptions
 
 
 class ConvGRU(ForecastModule):
@@ -26,13 +27,8 @@ class ConvGRU(ForecastModule):
         filters: channels of the convolution.
         kernel_size: taps of the convolution (at most ``input_len``).
         stride: step of the convolution.
-        hidden_size: GRU units per layer.
-        num_layers: stacked GRU layers.
-        dropout: dropout between stacked GRU layers.
-        recurrent_dropout: dropout on the recurrent state (gatework backend).
-        layer_norm: layer normalisation in the cell (gatework backend).
-        reset_after: GRU reset-gate placement (False: Cho et al. 2014; gatework backend).
-        backend: ``"gatework"`` or ``"torch"``.
+        rnn: the recurrent stack (:class:`RecurrentOptions`; a dict is accepted), two GRUs in
+            ``configs/model/conv_gru.yaml``.
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
@@ -48,13 +44,7 @@ class ConvGRU(ForecastModule):
         filters: int = 32,
         kernel_size: int = 4,
         stride: int = 2,
-        hidden_size: int = 32,
-        num_layers: int = 2,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        layer_norm: bool = False,
-        reset_after: bool = True,
-        backend: str = "gatework",
+        rnn: RecurrentOptions | Mapping | None = None,
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
@@ -72,21 +62,13 @@ class ConvGRU(ForecastModule):
             )
         self.conv = nn.Conv1d(self.input_size, filters, kernel_size, stride=stride)
         self.skip = (self.spec.input_len - kernel_size) % stride  # oldest steps no window ends on
-        self.gru = make_recurrent(
-            "gru",
-            filters,
-            hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            layer_norm=layer_norm,
-            reset_after=reset_after,
-            backend=backend,
-        )
-        self.head = nn.Linear(hidden_size, self.output_size)
+        options = RecurrentOptions.of(rnn)
+        self.directions = options.directions
+        self.gru = make_recurrent(options, filters)
+        self.head = nn.Linear(self.directions * options.hidden_size, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         x = x[:, self.skip :]  # (B, T - skip, F): the last strided window ends at step T-1
         h = self.conv(x.transpose(1, 2)).relu().transpose(1, 2)  # (B, T', C)
         _, state = self.gru(h)  # state (L, B, H)
-        return self.head(final_hidden(state, 1))  # (B, K*J)
+        return self.head(final_hidden(state, self.directions))  # (B, K*J)

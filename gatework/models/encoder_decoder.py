@@ -10,6 +10,7 @@ from torch import Tensor, nn
 from gatework.datamodules.spec import SeriesSpec
 from gatework.models.base import ForecastModule
 from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_options import RecurrentOptions
 
 
 class EncoderDecoder(ForecastModule):
@@ -26,14 +27,8 @@ class EncoderDecoder(ForecastModule):
 
     Args:
         spec: the datamodule's window description.
-        cell: ``"rnn"``, ``"lstm"`` or ``"gru"`` (encoder and decoder).
-        hidden_size: units per layer.
-        num_layers: stacked layers (encoder and decoder alike).
-        dropout: dropout between stacked layers.
-        recurrent_dropout: dropout on the recurrent state (gatework backend).
-        layer_norm: layer normalisation in the cell (gatework backend).
-        reset_after: GRU reset-gate placement (False: Cho et al. 2014; gatework backend).
-        backend: ``"gatework"`` or ``"torch"``.
+        rnn: the encoder's and the decoder's stack alike (:class:`RecurrentOptions`; a dict is
+            accepted).
         teacher_forcing: probability of feeding the truth to each training decoder step.
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
@@ -50,14 +45,7 @@ class EncoderDecoder(ForecastModule):
     def __init__(
         self,
         spec: SeriesSpec | Mapping,
-        cell: str = "gru",
-        hidden_size: int = 32,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        layer_norm: bool = False,
-        reset_after: bool = True,
-        backend: str = "gatework",
+        rnn: RecurrentOptions | Mapping | None = None,
         teacher_forcing: float = 0.5,
         loss: str = "mse",
         optimizer: Callable | None = None,
@@ -70,19 +58,11 @@ class EncoderDecoder(ForecastModule):
         if not 0.0 <= teacher_forcing <= 1.0:
             raise ValueError(f"model.teacher_forcing must be in [0, 1], got {teacher_forcing}")
         self.teacher_forcing = float(teacher_forcing)
-        rnn = dict(
-            hidden_size=hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            layer_norm=layer_norm,
-            reset_after=reset_after,
-            backend=backend,
-        )
+        options = RecurrentOptions.of(rnn).unidirectional(type(self).__name__)
         J = self.spec.n_targets
-        self.encoder = make_recurrent(cell, self.input_size, **rnn)
-        self.decoder = make_recurrent(cell, J + self.spec.n_future, **rnn)
-        self.head = nn.Linear(hidden_size, J * self.n_quantiles)  # every level of step k
+        self.encoder = make_recurrent(options, self.input_size)
+        self.decoder = make_recurrent(options, J + self.spec.n_future)
+        self.head = nn.Linear(options.hidden_size, J * self.n_quantiles)  # every level of step k
         index = self.spec.target_input_index
         self.register_buffer(
             "columns", torch.tensor([0 if i is None else i for i in index]), persistent=False

@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from gatework.datamodules.spec import SeriesSpec
 from gatework.models.base import ForecastModule
 from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_options import RecurrentOptions
 
 
 def final_hidden(state: Tensor | tuple[Tensor, Tensor], directions: int) -> Tensor:
@@ -28,21 +29,13 @@ def final_hidden(state: Tensor | tuple[Tensor, Tensor], directions: int) -> Tens
 class Recurrent(ForecastModule):
     """Recurrent stack over the window, then its final hidden state -> Linear to the forecast.
 
-    ``model=gru model.num_layers=3`` is a deep GRU. With ``bidirectional`` the backward
-    direction's final state (which has read the whole window, back to front) joins the forward
-    one; both only see the input window, so no target leaks in.
+    ``model=gru model.rnn.num_layers=3`` is a deep GRU. With ``model.rnn.bidirectional`` the
+    backward direction's final state (which has read the whole window, back to front) joins the
+    forward one; both only see the input window, so no target leaks in.
 
     Args:
         spec: the datamodule's window description.
-        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
-        hidden_size: units per layer and direction.
-        num_layers: stacked recurrent layers.
-        bidirectional: read the window in both directions.
-        dropout: dropout between stacked layers.
-        recurrent_dropout: dropout on the recurrent state (gatework backend).
-        layer_norm: layer normalisation in the cell (gatework backend).
-        reset_after: GRU reset-gate placement (False: Cho et al. 2014; gatework backend).
-        backend: ``"gatework"`` or ``"torch"``.
+        rnn: the recurrent stack (:class:`RecurrentOptions`; a dict is accepted).
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
@@ -55,15 +48,7 @@ class Recurrent(ForecastModule):
     def __init__(
         self,
         spec: SeriesSpec | Mapping,
-        cell: str = "gru",
-        hidden_size: int = 32,
-        num_layers: int = 1,
-        bidirectional: bool = False,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        layer_norm: bool = False,
-        reset_after: bool = True,
-        backend: str = "gatework",
+        rnn: RecurrentOptions | Mapping | None = None,
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
@@ -72,20 +57,10 @@ class Recurrent(ForecastModule):
         super().__init__(
             spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
         )
-        self.directions = 2 if bidirectional else 1
-        self.rnn = make_recurrent(
-            cell,
-            self.input_size,
-            hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            bidirectional=bidirectional,
-            recurrent_dropout=recurrent_dropout,
-            layer_norm=layer_norm,
-            reset_after=reset_after,
-            backend=backend,
-        )
-        self.head = nn.Linear(self.directions * hidden_size, self.output_size)
+        options = RecurrentOptions.of(rnn)
+        self.directions = options.directions
+        self.rnn = make_recurrent(options, self.input_size)
+        self.head = nn.Linear(self.directions * options.hidden_size, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         _, state = self.rnn(x)  # out (B, T, D*H) is not needed: only the final state

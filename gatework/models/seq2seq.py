@@ -9,6 +9,7 @@ from torch import Tensor, nn
 from gatework.datamodules.spec import SeriesSpec
 from gatework.models.base import ForecastModule
 from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_options import RecurrentOptions
 
 
 class Seq2Seq(ForecastModule):
@@ -21,14 +22,7 @@ class Seq2Seq(ForecastModule):
 
     Args:
         spec: the datamodule's window description (``target_mode="sequence"``).
-        cell: ``"rnn"``, ``"lstm"`` or ``"gru"``.
-        hidden_size: units per layer.
-        num_layers: stacked recurrent layers.
-        dropout: dropout between stacked layers.
-        recurrent_dropout: dropout on the recurrent state (gatework backend).
-        layer_norm: layer normalisation in the cell (gatework backend).
-        reset_after: GRU reset-gate placement (False: Cho et al. 2014; gatework backend).
-        backend: ``"gatework"`` or ``"torch"``.
+        rnn: the recurrent stack (:class:`RecurrentOptions`; a dict is accepted).
         loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
         optimizer: a partial optimiser (default Adam, lr 1e-3).
         time2vec: Time2Vec features per input step (0 = none).
@@ -43,14 +37,7 @@ class Seq2Seq(ForecastModule):
     def __init__(
         self,
         spec: SeriesSpec | Mapping,
-        cell: str = "gru",
-        hidden_size: int = 32,
-        num_layers: int = 1,
-        dropout: float = 0.0,
-        recurrent_dropout: float = 0.0,
-        layer_norm: bool = False,
-        reset_after: bool = True,
-        backend: str = "gatework",
+        rnn: RecurrentOptions | Mapping | None = None,
         loss: str = "mse",
         optimizer: Callable | None = None,
         time2vec: int = 0,
@@ -59,18 +46,9 @@ class Seq2Seq(ForecastModule):
         super().__init__(
             spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
         )
-        self.rnn = make_recurrent(
-            cell,
-            self.input_size,
-            hidden_size,
-            num_layers=num_layers,
-            dropout=dropout,
-            recurrent_dropout=recurrent_dropout,
-            layer_norm=layer_norm,
-            reset_after=reset_after,
-            backend=backend,
-        )
-        self.head = nn.Linear(hidden_size, self.output_size)
+        options = RecurrentOptions.of(rnn).unidirectional(type(self).__name__)
+        self.rnn = make_recurrent(options, self.input_size)
+        self.head = nn.Linear(options.hidden_size, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         out, _ = self.rnn(x)  # (B, T, H)

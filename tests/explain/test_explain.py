@@ -56,8 +56,8 @@ def test_trained_torch_backend_checkpoint_is_explained_with_its_own_config(tmp_p
             overrides=[
                 *SMALL_DATA,
                 "model=lstm",
-                "model.backend=torch",
-                "model.hidden_size=6",
+                "model.rnn.backend=torch",
+                "model.rnn.hidden_size=6",
                 "trainer=cpu",
                 "trainer.max_epochs=1",
                 "trainer.enable_progress_bar=false",
@@ -108,7 +108,7 @@ def test_every_figure_with_titles_labels_and_its_numbers(tmp_path, monkeypatch):
     for module in ("gates", "gradients", "clipping", "receptive_field", "series"):
         monkeypatch.setattr(f"gatework.explain.{module}.save_png", keep)
     cells = "gradients.cells=[{cell:rnn},{cell:lstm,forget_bias:1.0}]"
-    summary = explain(compose_explain(tmp_path, "model.hidden_size=8", cells))
+    summary = explain(compose_explain(tmp_path, "model.rnn.hidden_size=8", cells))
     for name in FILES:
         assert (tmp_path / name).stat().st_size > 0, name
         if name.endswith(".png"):

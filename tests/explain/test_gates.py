@@ -65,7 +65,7 @@ def test_saturation_counts_the_values_outside_the_band():
 @pytest.mark.parametrize("backend", ["torch", "gatework"])
 def test_explain_gates_draws_the_models_own_computation(tmp_path, synthetic, backend):
     torch.manual_seed(0)
-    model = Recurrent(synthetic.spec, cell="lstm", hidden_size=6, backend=backend)
+    model = Recurrent(synthetic.spec, rnn={"cell": "lstm", "hidden_size": 6, "backend": backend})
     summary = explain_gates(model, synthetic, 3, "l0", tmp_path / "gates.png")
     assert summary["copied_from_torch"] == (backend == "torch")
     assert summary["layer"] == "rnn"
@@ -75,7 +75,7 @@ def test_explain_gates_draws_the_models_own_computation(tmp_path, synthetic, bac
 
 
 def test_a_cnn_lstm_is_traced_on_its_convolution_features(tmp_path, synthetic):
-    model = CNNLSTM(synthetic.spec, filters=4, hidden_size=5)
+    model = CNNLSTM(synthetic.spec, filters=4, rnn={"cell": "lstm", "hidden_size": 5})
     batch = split_windows(synthetic, [0])
     features = layer_input(model, model.lstm, batch)
     expected = model.conv(batch[0].transpose(1, 2)).relu().transpose(1, 2)
@@ -85,7 +85,7 @@ def test_a_cnn_lstm_is_traced_on_its_convolution_features(tmp_path, synthetic):
 
 
 def test_unknown_recurrence_and_window_are_named(tmp_path, synthetic):
-    model = Recurrent(synthetic.spec, cell="gru", hidden_size=4)
+    model = Recurrent(synthetic.spec, rnn={"cell": "gru", "hidden_size": 4})
     with pytest.raises(ValueError, match=r"gates.layer='l3': the layer has \['l0'\]"):
         explain_gates(model, synthetic, 0, "l3", tmp_path / "g.png")
     with pytest.raises(ValueError, match="the test split has 50 windows"):

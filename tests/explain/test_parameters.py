@@ -50,7 +50,7 @@ def test_explain_parameters_adds_the_models_layers_under_torch_names(tmp_path):
     from gatework.models import Recurrent
 
     spec = SeriesSpec(input_len=8, n_inputs=2, n_targets=1, n_ahead=1)
-    model = Recurrent(spec, cell="lstm", hidden_size=5, num_layers=2)
+    model = Recurrent(spec, rnn={"cell": "lstm", "hidden_size": 5, "num_layers": 2})
     tables = explain_parameters(model, 4, 3, tmp_path / "parameters.md")
     rows = tables["Recurrent.rnn"]
     assert [r["layer"] for r in rows] == ["l0", "l1"]

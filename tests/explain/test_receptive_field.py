@@ -32,7 +32,8 @@ def test_wavenet_field_is_one_plus_k_minus_one_times_the_dilations(kernel_size, 
 
 
 def test_cnn_lstm_convolution_sees_its_kernel_and_the_lstm_the_rest():
-    field = measure(CNNLSTM(SPEC, filters=4, kernel_size=5, hidden_size=3), 50, windows=8)
+    model = CNNLSTM(SPEC, filters=4, kernel_size=5, rnn={"cell": "lstm", "hidden_size": 3})
+    field = measure(model, 50, windows=8)
     assert field["formula"] == field["measured"] == 5
     assert field["causal"] and field["forecast_reads"] == "every step"
 

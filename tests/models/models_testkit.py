@@ -3,12 +3,14 @@ but configs/model)."""
 
 from __future__ import annotations
 
+import functools
 from pathlib import Path
 
 import lightning as L
 import torch
+from hydra import compose, initialize_config_dir
 from hydra.utils import instantiate
-from omegaconf import OmegaConf
+from omegaconf import DictConfig, OmegaConf
 from torch.utils.data import DataLoader, TensorDataset
 
 from gatework.datamodules.spec import SeriesSpec
@@ -83,11 +85,22 @@ class WindowDataModule(L.LightningDataModule):
         return self._loader()
 
 
+@functools.cache
+def model_config(name: str) -> DictConfig:
+    """``configs/model/<name>.yaml`` composed by Hydra (its defaults list included)."""
+    with initialize_config_dir(str(MODEL_CONFIGS.parent), version_base="1.3"):
+        cfg = compose("train", overrides=[f"model={name}"]).model
+    OmegaConf.set_struct(cfg, False)  # tests may add keys, e.g. an SGD optimizer's momentum
+    return cfg
+
+
 def build(name: str, spec: SeriesSpec, **overrides):
-    """The model of ``configs/model/<name>.yaml`` for ``spec``, as train.py builds it."""
-    cfg = OmegaConf.load(MODEL_CONFIGS / f"{name}.yaml")
-    for key, value in overrides.items():
-        cfg[key] = value
+    """The model of ``configs/model/<name>.yaml`` for ``spec``, as train.py builds it.
+
+    ``overrides`` merge into the config: ``rnn={"backend": "torch"}`` changes one option of the
+    recurrent stack and keeps the others.
+    """
+    cfg = OmegaConf.merge(model_config(name), overrides)
     return instantiate(cfg, _partial_=True)(spec=spec)
 
 

@@ -8,7 +8,7 @@ from models_testkit import build, make_spec, sine
 from torch import nn
 
 from gatework.datamodules.spec import SeriesSpec
-from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_options import RecurrentOptions
 
 SPEC = SeriesSpec(input_len=12, n_inputs=2, n_targets=2, n_ahead=3, target_input_index=(0, 1))
 CASES = [
@@ -26,18 +26,32 @@ CASES = [
     ("option", "value"), [("recurrent_dropout", 0.2), ("layer_norm", True), ("reset_after", False)]
 )
 def test_torch_backend_refuses_what_torch_nn_lacks(option: str, value):
-    with pytest.raises(ValueError, match=f"model.{option}={value} is not available in torch.nn"):
-        make_recurrent("gru", 2, 4, backend="torch", **{option: value})
+    match = f"model.rnn.{option}={value} is not available in torch.nn"
+    with pytest.raises(ValueError, match=match):
+        RecurrentOptions(cell="gru", backend="torch", **{option: value})
 
 
 def test_reset_after_is_a_gru_option():
     with pytest.raises(ValueError, match="reset_after=false applies to GRU only.*'lstm'"):
-        make_recurrent("lstm", 2, 4, reset_after=False)
+        RecurrentOptions(cell="lstm", reset_after=False)
 
 
 def test_unknown_backend_lists_the_choices():
     with pytest.raises(ValueError, match=r"backend must be one of \('gatework', 'torch'\)"):
-        make_recurrent("gru", 2, 4, backend="cudnn")
+        RecurrentOptions(backend="cudnn")
+
+
+def test_unknown_option_lists_the_options():
+    with pytest.raises(ValueError, match=r"model.rnn has no option 'hidden'; the options are \["):
+        RecurrentOptions.of({"hidden": 4})
+
+
+@pytest.mark.parametrize("name", ["seq2seq", "encoder_decoder"])
+def test_models_forecasting_from_every_step_refuse_a_backward_direction(name: str):
+    mode = "sequence" if name == "seq2seq" else "vector"
+    spec = SeriesSpec(**{**SPEC.__dict__, "target_mode": mode})
+    with pytest.raises(ValueError, match="set model.rnn.bidirectional=false"):
+        build(name, spec, rnn={"bidirectional": True, "backend": "torch"})
 
 
 def copy_into_gatework(torch_model: nn.Module, gatework_model: nn.Module) -> list[tuple]:
@@ -72,9 +86,9 @@ def copy_into_gatework(torch_model: nn.Module, gatework_model: nn.Module) -> lis
 @pytest.mark.parametrize(("name", "mode", "overrides"), CASES, ids=[c[0] for c in CASES])
 def test_backends_give_identical_outputs(name: str, mode: str, overrides: dict):
     spec = SeriesSpec(**{**SPEC.__dict__, "target_mode": mode})
-    overrides = {"hidden_size": 8, **overrides}
-    ref = build(name, spec, backend="torch", **overrides).double().eval()
-    ours = build(name, spec, backend="gatework", **overrides).double().eval()
+    rnn = {"hidden_size": 8, **overrides}
+    ref = build(name, spec, rnn={**rnn, "backend": "torch"}).double().eval()
+    ours = build(name, spec, rnn={**rnn, "backend": "gatework"}).double().eval()
     pairs = copy_into_gatework(ref, ours)
     x = torch.randn(3, 12, 2, dtype=torch.float64)
     expected, got = ref.forecast(x), ours.forecast(x)
@@ -89,10 +103,8 @@ def test_backends_give_identical_outputs(name: str, mode: str, overrides: dict):
 def test_gatework_only_options_train():
     series = sine(40)
     spec = make_spec(series, input_len=8, n_ahead=1)
-    model = build(
-        "gru", spec, recurrent_dropout=0.2, layer_norm=True, reset_after=False, dropout=0.1,
-        num_layers=2,
-    )  # fmt: skip
+    rnn = dict(recurrent_dropout=0.2, layer_norm=True, reset_after=False, dropout=0.1, num_layers=2)
+    model = build("gru", spec, rnn=rnn)
     x = torch.randn(4, 8, 1)
     model.train()
     loss = model.forecast(x).square().mean()

@@ -33,7 +33,7 @@ def test_causal_conv1d(dilation: int):
 
 @pytest.mark.parametrize("name", ["wavenet", "cnn_lstm"])
 def test_causal_models(name: str):
-    overrides = {"backend": "torch"} if name == "cnn_lstm" else {}
+    overrides = {"rnn": {"backend": "torch"}} if name == "cnn_lstm" else {}
     model = build(name, SPEC, **overrides).eval()
     x = torch.randn(2, T, 2)
     with torch.no_grad():

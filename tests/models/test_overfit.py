@@ -14,7 +14,7 @@ def test_small_gru_fits_a_sine_wave(backend: str):
     series = sine(140, period=20.0)
     x, y = windows(series, input_len=10, n_ahead=2)  # (129, 10, 1), (129, 2)
     spec = make_spec(series, input_len=10, n_ahead=2)
-    model = build("gru", spec, hidden_size=16, backend=backend, optimizer=None)
+    model = build("gru", spec, rnn={"hidden_size": 16, "backend": backend}, optimizer=None)
     optimizer = torch.optim.Adam(model.parameters(), lr=0.02)
     model.train()
     for _ in range(60):  # full-batch Adam steps; about 1e-4 is reached
