@@ -61,7 +61,8 @@ class SeriesDataModule(L.LightningDataModule):
         splits: fractions, row counts or date bounds (see :mod:`gatework.datamodules.splits`).
         lookback: whether validation/test inputs may read rows before their split (targets never
             do); training windows always stay inside the training split.
-        scale: standard-scale with statistics of the training rows (False: identity scaler).
+        scale: standard-scale with statistics of the training rows (False: identity scaler; a
+            number: divide every scaled column by it, as Géron's ridership ``/ 1e6``).
         period: season length in sampled steps of the in-sample seasonal naive forecast that
             scales MASE (1: the naive forecast; 7 for weekly seasons in daily data).
         batch_size: windows per batch.
@@ -80,7 +81,7 @@ class SeriesDataModule(L.LightningDataModule):
         stride: int = 1,
         splits: Sequence | Mapping = (0.7, 0.15, 0.15),
         lookback: bool = False,
-        scale: bool = True,
+        scale: bool | float = True,
         period: int = 1,
         batch_size: int = 32,
         num_workers: int = 0,
@@ -91,7 +92,14 @@ class SeriesDataModule(L.LightningDataModule):
         )
         self.splits = plain(splits)
         self.lookback = bool(lookback)
-        self.scale = bool(scale)
+        if not isinstance(scale, (bool, int, float)) or (
+            not isinstance(scale, bool) and not scale > 0
+        ):
+            raise ValueError(
+                f"data.scale must be true (standard scaling), false (none) or a positive "
+                f"number to divide by (e.g. 1e6), got {scale!r}"
+            )
+        self.scale = scale
         self.period = period
         if batch_size < 1 or num_workers < 0:
             raise ValueError(
@@ -177,7 +185,7 @@ class SeriesDataModule(L.LightningDataModule):
         self.scaler_rows = None
         if self._pending_state is not None:
             self.scaler.load_state_dict(self._pending_state)
-        elif self.scale:
+        elif self.scale is True:
             train = self.ranges["train"]
             unscaled = self.table.unscaled
             self.scaler.fit(
@@ -185,6 +193,9 @@ class SeriesDataModule(L.LightningDataModule):
                 [c not in unscaled for c in self.scaler.columns],
             )
             self.scaler_rows = train
+        elif self.scale is not False:
+            divisor, unscaled = float(self.scale), self.table.unscaled
+            self.scaler.divide_by(divisor, [c not in unscaled for c in self.scaler.columns])
 
     def _build(self) -> None:
         table, scaler, geo = self.table, self.scaler, self.geometry
@@ -253,6 +264,9 @@ class SeriesDataModule(L.LightningDataModule):
             return f"scaler: loaded from a checkpoint: {self.scaler!r}"
         if not self.scaler.fitted:
             return "scaler: none (scale=false), values in original units"
+        if self.scale is not True:
+            divisor = float(self.scale)
+            return f"scaler: every scaled column divided by {divisor:g} (data.scale), no statistics"
         train = self.scaler_rows
         return (
             f"scaler: fit on train rows only, {self.label(train.start)} .. "

@@ -75,7 +75,7 @@ class CSVDataModule(SeriesDataModule):
         stride: int = 1,
         splits: Sequence | Mapping = (0.7, 0.15, 0.15),
         lookback: bool = False,
-        scale: bool = True,
+        scale: bool | float = True,
         period: int = 1,
         batch_size: int = 32,
         num_workers: int = 0,

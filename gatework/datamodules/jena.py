@@ -66,7 +66,7 @@ class JenaClimateDataModule(CSVDataModule):
         stride: int = 1,
         splits: Sequence | Mapping = (0.5, 0.25, 0.25),
         lookback: bool = False,
-        scale: bool = True,
+        scale: bool | float = True,
         period: int = 24,
         batch_size: int = 256,
         num_workers: int = 0,

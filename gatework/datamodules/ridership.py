@@ -77,7 +77,7 @@ class RidershipDataModule(CSVDataModule):
         stride: int = 1,
         splits: Sequence | Mapping = GERON_SPLITS,
         lookback: bool = False,
-        scale: bool = True,
+        scale: bool | float = True,
         period: int = 7,
         batch_size: int = 32,
         num_workers: int = 0,

@@ -58,6 +58,22 @@ class StandardScaler:
         self.fitted = True
         return self
 
+    def divide_by(self, divisor: float, scaled: Sequence[bool] | None = None) -> StandardScaler:
+        """Divide by a constant instead of fitting (Géron's ridership: ``series / 1e6``).
+
+        Args:
+            divisor: the constant, > 0.
+            scaled: per column, whether to divide it (default all).
+
+        Returns:
+            self, with mean 0 and std ``divisor`` on the scaled columns.
+        """
+        mask = np.ones(len(self.columns), bool) if scaled is None else np.asarray(scaled, bool)
+        self.mean = np.zeros(len(self.columns))
+        self.std = np.where(mask, float(divisor), 1.0)
+        self.fitted = True
+        return self
+
     def _stats(self, x, columns: Sequence[str] | None):
         idx = slice(None) if columns is None else [self.columns.index(c) for c in columns]
         mean, std = self.mean[idx], self.std[idx]

@@ -75,7 +75,7 @@ class SyntheticDataModule(SeriesDataModule):
         target_mode: str = "vector",
         splits: Sequence | Mapping = (0.7, 0.2, 0.1),
         seed: int = 42,
-        scale: bool = False,
+        scale: bool | float = False,
         period: int = 1,
         batch_size: int = 32,
         num_workers: int = 0,

@@ -171,3 +171,26 @@ def test_resplit_shares_the_table_and_fits_its_own_scaler_on_its_own_training_ro
     assert fold.split_audits["test"].first_target == 80 and len(fold.datasets["test"]) == 10
     assert fold.split_audits["test"].first_input == 77  # lookback: inputs before the origin
     assert "fit on train rows only, row 10 .. row 59 (50 rows)" in fold.describe()
+
+
+def test_scale_by_a_number_divides_as_geron(cta_file):
+    # Géron's ridership: the series / 1e6, the next-day types left as they are, no statistics
+    from gatework.datamodules import RidershipDataModule
+
+    options = dict(path=str(cta_file), inputs=["bus", "rail"], next_day_type=True)
+    dm, raw = RidershipDataModule(**options, scale=1e6), RidershipDataModule(**options, scale=False)
+    dm.setup()
+    raw.setup()
+    x, y = dm.datasets["val"][0]
+    x_raw, y_raw = raw.datasets["val"][0]
+    torch.testing.assert_close(x[:, :2], x_raw[:, :2] / 1e6)  # bus, rail
+    torch.testing.assert_close(x[:, 2:], x_raw[:, 2:])  # one-hot day types
+    torch.testing.assert_close(y * 1e6, y_raw)
+    assert dm.spec.target_mean == (0.0,) and dm.spec.target_std == (1e6,)
+    assert "scaler: every scaled column divided by 1e+06 (data.scale)" in dm.describe()
+
+
+@pytest.mark.parametrize("scale", [0, -1e6, "yes"])
+def test_bad_scale_names_the_choices(scale):
+    with pytest.raises(ValueError, match=r"data.scale must be true .* false .* positive number"):
+        CSVDataModule(path="unused.csv", targets="v", input_len=3, scale=scale)
