@@ -12,6 +12,7 @@ from omegaconf import DictConfig, ListConfig, OmegaConf
 from torch import Tensor, nn
 
 from gatework.datamodules.spec import SeriesSpec
+from gatework.models.instance_norm import InstanceNorm
 from gatework.models.metrics import ForecastMetrics
 from gatework.models.quantile import PinballLoss, check_levels
 from gatework.models.time2vec import Time2Vec
@@ -22,6 +23,7 @@ LOSSES: dict[str, Callable[[], nn.Module]] = {
     "huber": nn.HuberLoss,
 }
 Batch = tuple[Tensor, ...]
+Scheduler = Callable[[torch.optim.Optimizer, L.Trainer], dict]
 
 
 class ForecastModule(L.LightningModule):
@@ -33,12 +35,13 @@ class ForecastModule(L.LightningModule):
     ``mase`` when the spec gives its scale and, when ``n_ahead > 1``, ``{val,test}/mae_h1 ..
     mae_h{n_ahead}`` (see :class:`~gatework.models.metrics.ForecastMetrics`).
 
-    ``forward`` receives the scaled window with the Time2Vec features already appended (width
-    ``self.input_size = n_inputs + time2vec``) and returns (B, output_size) for vector targets
-    or (B, T, output_size) for sequence targets, ``self.output_size`` being ``n_ahead *
-    n_targets`` times the number of quantile levels (1 for point forecasts), levels last. Call
-    :meth:`forecast` to go from a raw batch window to a point forecast (the median of quantile
-    forecasts), :meth:`quantile_forecast` for every level.
+    ``forward`` receives the scaled window (normalised per window with ``instance_norm``) with
+    the Time2Vec features already appended (width ``self.input_size = n_inputs + time2vec``)
+    and returns (B, output_size) for vector targets or (B, T, output_size) for sequence
+    targets, ``self.output_size`` being ``n_ahead * n_targets`` times the number of quantile
+    levels (1 for point forecasts), levels last. Call :meth:`forecast` to go from a raw batch
+    window to a point forecast (the median of quantile forecasts), :meth:`quantile_forecast`
+    for every level.
 
     Class attributes:
         target_modes: the ``data.target_mode`` values the model accepts.
@@ -54,6 +57,12 @@ class ForecastModule(L.LightningModule):
         quantiles: with ``loss="quantile"``, the levels to forecast, increasing, one of them
             0.5 (e.g. ``[0.1, 0.5, 0.9]``). Models without parameters (baselines) forecast one
             value, read as every level.
+        instance_norm: None, or ``"last"``, ``"mean"``, ``"revin"``: each window's level (and
+            spread) taken out before ``forward`` and put back into the forecast
+            (:class:`~gatework.models.instance_norm.InstanceNorm`).
+        scheduler: a partial learning-rate schedule, called with ``(optimizer, trainer)`` and
+            returning Lightning's ``lr_scheduler`` dict (``gatework.training.schedules``;
+            the ``scheduler`` config group); None keeps the learning rate constant.
     """
 
     target_modes: tuple[str, ...] = ("vector",)
@@ -67,6 +76,8 @@ class ForecastModule(L.LightningModule):
         optimizer: Callable[..., torch.optim.Optimizer] | None = None,
         time2vec: int = 0,
         quantiles: Sequence[float] | None = None,
+        instance_norm: str | None = None,
+        scheduler: Scheduler | None = None,
     ) -> None:
         super().__init__()
         spec = SeriesSpec(**spec) if isinstance(spec, Mapping) else spec
@@ -90,7 +101,7 @@ class ForecastModule(L.LightningModule):
             )
         if time2vec < 0:
             raise ValueError(f"model.time2vec must be >= 0 (0 = off), got {time2vec}")
-        self.save_hyperparameters(ignore=["spec", "optimizer", "model"])
+        self.save_hyperparameters(ignore=["spec", "optimizer", "scheduler", "model"])
         for key, value in self.hparams.items():  # plain types: checkpoints load weights_only
             if isinstance(value, (DictConfig, ListConfig)):
                 self.hparams[key] = OmegaConf.to_container(value, resolve=True)
@@ -105,31 +116,51 @@ class ForecastModule(L.LightningModule):
         self.output_size = spec.output_size * self.n_quantiles
         self.loss_fn = PinballLoss(self.levels) if self.levels else LOSSES[loss]()
         self.optimizer = optimizer
+        self.scheduler = scheduler
+        self.instance_norm = InstanceNorm(instance_norm, spec) if instance_norm else None
         self.time2vec = Time2Vec(time2vec, length=spec.input_len) if time2vec else None
         self.input_size = spec.n_inputs + time2vec
         # step-major (n_ahead * n_targets,) scaling, so original = scaled * std + mean per column
         self.register_buffer("target_mean", torch.tensor(spec.target_mean * spec.n_ahead))
         self.register_buffer("target_std", torch.tensor(spec.target_std * spec.n_ahead))
+        metric_args = dict(
+            mase_scale=spec.mase_scale,
+            levels=self.levels,
+            target_std=spec.target_std,
+            target_names=spec.target_names,
+        )
         self.metrics = nn.ModuleDict(
             {
-                split: ForecastMetrics(spec.n_ahead, spec.n_targets, spec.mase_scale, self.levels)
+                split: ForecastMetrics(spec.n_ahead, spec.n_targets, **metric_args)
                 for split in ("val", "test")
             }
         )
 
     # ----- data flow -------------------------------------------------------------------------
     def outputs(self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None) -> Tensor:
-        """The network's output for a batch window: Time2Vec features appended, then ``forward``.
+        """The network's output for a batch window, on scaled values: normalised per window
+        (``instance_norm``), Time2Vec features appended, ``forward``, the window's level put back.
 
         Args:
             x: (B, T, n_inputs) scaled inputs.
             x_future: (B, n_ahead, n_future) known-future covariates, or None.
-            y: the scaled targets; unused here (teacher-forcing models read them in training).
+            y: the scaled targets; only teacher-forcing models read them, in training.
 
         Returns:
             (B, output_size), or (B, T, output_size) for sequence targets.
         """
-        x = self.add_time_features(x)  # (B, T, F + k)
+        norm, stats = self.instance_norm, None
+        if norm is not None:
+            x, stats = norm.normalize(x)
+            y = None if y is None else norm.normalize_targets(y, stats)
+        out = self.network_forecast(self.add_time_features(x), x_future, y)  # x (B, T, F + k)
+        if stats is None:
+            return out
+        levels = out.unflatten(-1, (-1, self.n_quantiles))  # (B, K*J, Q): each level alike
+        return norm.denormalize(levels, stats).flatten(-2)  # (B, output_size)
+
+    def network_forecast(self, x: Tensor, x_future: Tensor | None, y: Tensor | None) -> Tensor:
+        """``forward`` on a prepared window; models that read the targets override it."""
         return self(x, x_future) if self.uses_future else self(x)
 
     def quantile_forecast(
@@ -169,6 +200,10 @@ class ForecastModule(L.LightningModule):
         """(..., M, Q) -> (..., M): the median level, the point forecast."""
         return quantiles[..., self.median]
 
+    def align_targets(self, y: Tensor) -> Tensor:
+        """The targets the outputs forecast: all of them, unless a model's outputs skip steps."""
+        return y
+
     def add_time_features(self, x: Tensor) -> Tensor:
         """Appends the Time2Vec features: (B, T, n_inputs) -> (B, T, input_size)."""
         return x if self.time2vec is None else self.time2vec(x)
@@ -179,7 +214,7 @@ class ForecastModule(L.LightningModule):
         ``quantiles`` is :meth:`quantile_forecast`'s (..., n_ahead * n_targets, Q), Q = 1 for
         point forecasts; ``self.point(quantiles)`` is the forecast.
         """
-        x, y = batch[0], batch[1]
+        x, y = batch[0], self.align_targets(batch[1])
         x_future = batch[2] if len(batch) > 2 else None
         quantiles = self.quantile_forecast(x, x_future, y)
         loss = self.loss_fn(quantiles if self.levels else self.point(quantiles), y)
@@ -241,11 +276,13 @@ class ForecastModule(L.LightningModule):
         _, quantiles, y = self.model_step(batch)
         return self.to_original(self.point(quantiles)), self.to_original(y)
 
-    def configure_optimizers(self) -> torch.optim.Optimizer:
+    def configure_optimizers(self) -> torch.optim.Optimizer | dict:
         if not self.trainable or not any(p.requires_grad for p in self.parameters()):
             raise ValueError(
                 f"{type(self).__name__} has no parameters to fit: evaluate it with "
                 "trainer.validate/test (train.py skips fit for models with trainable=False)"
             )
-        optimizer = self.optimizer or partial(torch.optim.Adam, lr=1e-3)
-        return optimizer(params=self.parameters())
+        optimizer = (self.optimizer or partial(torch.optim.Adam, lr=1e-3))(params=self.parameters())
+        if self.scheduler is None:
+            return optimizer
+        return {"optimizer": optimizer, "lr_scheduler": self.scheduler(optimizer, self.trainer)}

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 
 import torch
 from torch import Tensor
@@ -27,10 +27,8 @@ class SeasonalNaive(ForecastModule):
     Args:
         spec: the datamodule's window description.
         period: season length ``p`` in sampled steps (e.g. 7 for weekly on daily data).
-        loss: loss reported as ``val/loss`` (scaled values).
-        optimizer: unused (nothing to fit).
-        time2vec: unused by the forecast.
-        quantiles: with ``loss="quantile"``, levels that the one forecast value stands for.
+        **common: what every model takes (see :class:`~gatework.models.base.ForecastModule`);
+            ``loss`` is reported as ``val/loss``, the others leave the forecast unchanged.
     """
 
     target_modes = ("vector", "sequence")
@@ -40,14 +38,9 @@ class SeasonalNaive(ForecastModule):
         self,
         spec: SeriesSpec | Mapping,
         period: int = 7,
-        loss: str = "mse",
-        optimizer=None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, **common)
         spec = self.spec
         names = spec.target_names or tuple(range(spec.n_targets))
         missing = [n for n, i in zip(names, spec.target_input_index, strict=True) if i is None]
@@ -86,20 +79,13 @@ class Naive(SeasonalNaive):
 
     Args:
         spec: the datamodule's window description.
-        loss: loss reported as ``val/loss`` (scaled values).
-        optimizer: unused (nothing to fit).
-        time2vec: unused by the forecast.
-        quantiles: with ``loss="quantile"``, levels that the one forecast value stands for.
+        **common: what every model takes (see :class:`~gatework.models.base.ForecastModule`);
+            ``loss`` is reported as ``val/loss``, the others leave the forecast unchanged.
     """
 
     def __init__(
         self,
         spec: SeriesSpec | Mapping,
-        loss: str = "mse",
-        optimizer=None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, period=1, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, period=1, **common)

@@ -2,15 +2,15 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from gatework.datamodules.spec import SeriesSpec
 from gatework.models.base import ForecastModule
 from gatework.models.causal_conv import CausalConv1d
 from gatework.models.recurrent import final_hidden
-from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_backend import make_head, make_recurrent
 from gatework.models.recurrent_options import RecurrentOptions
 
 
@@ -28,10 +28,8 @@ class CNNLSTM(ForecastModule):
         kernel_size: taps of the convolution.
         rnn: the recurrent stack (:class:`RecurrentOptions`; a dict is accepted), an LSTM in
             ``configs/model/cnn_lstm.yaml``.
-        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
-        optimizer: a partial optimiser (default Adam, lr 1e-3).
-        time2vec: Time2Vec features per input step (0 = none).
-        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
+        **common: what every model takes (``loss``, ``optimizer``, ...): see
+            :class:`~gatework.models.base.ForecastModule`.
 
     Shape:
         forward(x): (B, T, F) -> (B, n_ahead * n_targets), or (B, T, n_ahead * n_targets)
@@ -46,21 +44,16 @@ class CNNLSTM(ForecastModule):
         filters: int = 32,
         kernel_size: int = 3,
         rnn: RecurrentOptions | Mapping | None = None,
-        loss: str = "mse",
-        optimizer: Callable | None = None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, **common)
         self.conv = CausalConv1d(self.input_size, filters, kernel_size)
         options = RecurrentOptions.of(rnn)
         if self.spec.target_mode == "sequence":
             options = options.unidirectional(type(self).__name__)
         self.directions = options.directions
         self.lstm = make_recurrent(options, filters)
-        self.head = nn.Linear(self.directions * options.hidden_size, self.output_size)
+        self.head = make_head(options, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.conv(x.transpose(1, 2)).relu().transpose(1, 2)  # (B, T, C)

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 
 from torch import Tensor, nn
 
@@ -23,10 +23,8 @@ class Conv1D(ForecastModule):
         kernel_size: taps per convolution.
         num_blocks: convolutions; a max pooling sits between consecutive ones.
         pool_size: window and stride of each max pooling.
-        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
-        optimizer: a partial optimiser (default Adam, lr 1e-3).
-        time2vec: Time2Vec features per input step (0 = none).
-        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
+        **common: what every model takes (``loss``, ``optimizer``, ...): see
+            :class:`~gatework.models.base.ForecastModule`.
 
     Shape:
         forward(x): (B, T, F) -> (B, n_ahead * n_targets).
@@ -39,14 +37,9 @@ class Conv1D(ForecastModule):
         kernel_size: int = 5,
         num_blocks: int = 3,
         pool_size: int = 2,
-        loss: str = "mse",
-        optimizer: Callable | None = None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, **common)
         if num_blocks < 1:
             raise ValueError(f"model.num_blocks must be >= 1, got {num_blocks}")
         layers: list[nn.Module] = []

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from torch import Tensor, nn
 
@@ -16,10 +16,8 @@ class Dense(ForecastModule):
     Args:
         spec: the datamodule's window description.
         hidden_sizes: units of each hidden layer, in order (empty: the linear model).
-        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
-        optimizer: a partial optimiser (default Adam, lr 1e-3).
-        time2vec: Time2Vec features per input step (0 = none).
-        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
+        **common: what every model takes (``loss``, ``optimizer``, ...): see
+            :class:`~gatework.models.base.ForecastModule`.
 
     Shape:
         forward(x): (B, T, F) -> (B, n_ahead * n_targets).
@@ -29,14 +27,9 @@ class Dense(ForecastModule):
         self,
         spec: SeriesSpec | Mapping,
         hidden_sizes: Sequence[int] = (32,),
-        loss: str = "mse",
-        optimizer: Callable | None = None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, **common)
         sizes = [self.spec.input_len * self.input_size, *hidden_sizes]
         layers: list[nn.Module] = []
         for n_in, n_out in zip(sizes[:-1], sizes[1:], strict=True):

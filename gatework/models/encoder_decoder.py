@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 
 import torch
-from torch import Tensor, nn
+from torch import Tensor
 
 from gatework.datamodules.spec import SeriesSpec
 from gatework.models.base import ForecastModule
-from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_backend import make_head, make_recurrent
 from gatework.models.recurrent_options import RecurrentOptions
 
 
@@ -30,10 +30,8 @@ class EncoderDecoder(ForecastModule):
         rnn: the encoder's and the decoder's stack alike (:class:`RecurrentOptions`; a dict is
             accepted).
         teacher_forcing: probability of feeding the truth to each training decoder step.
-        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
-        optimizer: a partial optimiser (default Adam, lr 1e-3).
-        time2vec: Time2Vec features per input step (0 = none).
-        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
+        **common: what every model takes (``loss``, ``optimizer``, ...): see
+            :class:`~gatework.models.base.ForecastModule`.
 
     Shape:
         forward(x, x_future, y_teacher): x (B, T, F), x_future (B, n_ahead, n_future) or None,
@@ -47,14 +45,9 @@ class EncoderDecoder(ForecastModule):
         spec: SeriesSpec | Mapping,
         rnn: RecurrentOptions | Mapping | None = None,
         teacher_forcing: float = 0.5,
-        loss: str = "mse",
-        optimizer: Callable | None = None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, **common)
         if not 0.0 <= teacher_forcing <= 1.0:
             raise ValueError(f"model.teacher_forcing must be in [0, 1], got {teacher_forcing}")
         self.teacher_forcing = float(teacher_forcing)
@@ -62,7 +55,7 @@ class EncoderDecoder(ForecastModule):
         J = self.spec.n_targets
         self.encoder = make_recurrent(options, self.input_size)
         self.decoder = make_recurrent(options, J + self.spec.n_future)
-        self.head = nn.Linear(options.hidden_size, J * self.n_quantiles)  # every level of step k
+        self.head = make_head(options, J * self.n_quantiles)  # every level of step k
         index = self.spec.target_input_index
         self.register_buffer(
             "columns", torch.tensor([0 if i is None else i for i in index]), persistent=False
@@ -71,10 +64,10 @@ class EncoderDecoder(ForecastModule):
             "observed", torch.tensor([float(i is not None) for i in index]), persistent=False
         )  # (J,): 1 for targets that are input columns, 0 for the others
 
-    def outputs(self, x: Tensor, x_future: Tensor | None = None, y: Tensor | None = None) -> Tensor:
+    def network_forecast(self, x: Tensor, x_future: Tensor | None, y: Tensor | None) -> Tensor:
         """As the base, plus the true targets for teacher forcing while training."""
         teacher = y if self.training and self.teacher_forcing > 0 else None
-        return self(self.add_time_features(x), x_future, teacher)
+        return self(x, x_future, teacher)
 
     def forward(
         self, x: Tensor, x_future: Tensor | None = None, y_teacher: Tensor | None = None

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 
 from torch import Tensor, nn
 
@@ -15,10 +15,8 @@ class Linear(ForecastModule):
 
     Args:
         spec: the datamodule's window description.
-        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
-        optimizer: a partial optimiser (default Adam, lr 1e-3).
-        time2vec: Time2Vec features per input step (0 = none).
-        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
+        **common: what every model takes (``loss``, ``optimizer``, ...): see
+            :class:`~gatework.models.base.ForecastModule`.
 
     Shape:
         forward(x): (B, T, F) -> (B, n_ahead * n_targets).
@@ -27,14 +25,9 @@ class Linear(ForecastModule):
     def __init__(
         self,
         spec: SeriesSpec | Mapping,
-        loss: str = "mse",
-        optimizer: Callable | None = None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, **common)
         self.head = nn.Linear(self.spec.input_len * self.input_size, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:

@@ -2,26 +2,28 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from gatework.datamodules.spec import SeriesSpec
 from gatework.models.base import ForecastModule
-from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_backend import make_head, make_recurrent
 from gatework.models.recurrent_options import RecurrentOptions
 
 
-def final_hidden(state: Tensor | tuple[Tensor, Tensor], directions: int) -> Tensor:
+def final_hidden(state: Tensor | tuple[Tensor, Tensor] | list, directions: int) -> Tensor:
     """The last layer's final hidden state of every direction, side by side.
 
     Args:
-        state: ``h_n`` (L*D, B, H), or ``(h_n, c_n)`` for LSTM, in torch.nn's layout.
+        state: ``h_n`` (L*D, B, H), or ``(h_n, c_n)`` for LSTM, in torch.nn's layout; or a
+            :class:`~gatework.models.layer_stack.LayerStack`'s list of them, one per layer.
         directions: D, 1 or 2.
 
     Returns:
         (B, D*H): forward direction first, as torch.nn orders ``out``.
     """
+    state = state[-1] if isinstance(state, list) else state  # the last layer's
     h_n = state[0] if isinstance(state, tuple) else state  # (L*D, B, H)
     return h_n[-directions:].transpose(0, 1).flatten(1)  # (B, D*H)
 
@@ -36,10 +38,8 @@ class Recurrent(ForecastModule):
     Args:
         spec: the datamodule's window description.
         rnn: the recurrent stack (:class:`RecurrentOptions`; a dict is accepted).
-        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
-        optimizer: a partial optimiser (default Adam, lr 1e-3).
-        time2vec: Time2Vec features per input step (0 = none).
-        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
+        **common: what every model takes (``loss``, ``optimizer``, ...): see
+            :class:`~gatework.models.base.ForecastModule`.
 
     Shape:
         forward(x): (B, T, F) -> (B, n_ahead * n_targets).
@@ -49,18 +49,13 @@ class Recurrent(ForecastModule):
         self,
         spec: SeriesSpec | Mapping,
         rnn: RecurrentOptions | Mapping | None = None,
-        loss: str = "mse",
-        optimizer: Callable | None = None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, **common)
         options = RecurrentOptions.of(rnn)
         self.directions = options.directions
         self.rnn = make_recurrent(options, self.input_size)
-        self.head = nn.Linear(self.directions * options.hidden_size, self.output_size)
+        self.head = make_head(options, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         _, state = self.rnn(x)  # out (B, T, D*H) is not needed: only the final state

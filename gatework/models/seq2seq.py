@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping
 
-from torch import Tensor, nn
+from torch import Tensor
 
 from gatework.datamodules.spec import SeriesSpec
 from gatework.models.base import ForecastModule
-from gatework.models.recurrent_backend import make_recurrent
+from gatework.models.recurrent_backend import make_head, make_recurrent
 from gatework.models.recurrent_options import RecurrentOptions
 
 
@@ -23,10 +23,8 @@ class Seq2Seq(ForecastModule):
     Args:
         spec: the datamodule's window description (``target_mode="sequence"``).
         rnn: the recurrent stack (:class:`RecurrentOptions`; a dict is accepted).
-        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
-        optimizer: a partial optimiser (default Adam, lr 1e-3).
-        time2vec: Time2Vec features per input step (0 = none).
-        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
+        **common: what every model takes (``loss``, ``optimizer``, ...): see
+            :class:`~gatework.models.base.ForecastModule`.
 
     Shape:
         forward(x): (B, T, F) -> (B, T, n_ahead * n_targets).
@@ -38,17 +36,12 @@ class Seq2Seq(ForecastModule):
         self,
         spec: SeriesSpec | Mapping,
         rnn: RecurrentOptions | Mapping | None = None,
-        loss: str = "mse",
-        optimizer: Callable | None = None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, **common)
         options = RecurrentOptions.of(rnn).unidirectional(type(self).__name__)
         self.rnn = make_recurrent(options, self.input_size)
-        self.head = nn.Linear(options.hidden_size, self.output_size)
+        self.head = make_head(options, self.output_size)
 
     def forward(self, x: Tensor) -> Tensor:
         out, _ = self.rnn(x)  # (B, T, H)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import warnings
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Mapping, Sequence
 
 from torch import Tensor, nn
 
@@ -20,6 +20,9 @@ def receptive_field(kernel_size: int, dilations: Sequence[int]) -> int:
 class WaveNet(ForecastModule):
     """1x1 Conv in -> [h + ReLU(CausalConv_d(h))] for each dilation d -> 1x1 Conv out.
 
+    With ``residual=False`` it is Géron's plain stack (HOML 2nd ed., ch. 15):
+    [h = ReLU(CausalConv_d(h))] for each dilation d, the first reading the inputs -> 1x1 Conv out.
+
     Every layer is causal, so the output at step ``t`` depends on inputs ``<= t`` only and
     the model serves both target modes: ``sequence`` uses every step, ``vector`` the last. The
     receptive field ``1 + Σ (kernel_size - 1)·d`` is stored as ``hparams["receptive_field"]``
@@ -33,10 +36,9 @@ class WaveNet(ForecastModule):
         dilations: one causal layer per entry, in order (repeat 1,2,4,... for several stacks).
         require_full_receptive_field: raise when the receptive field is shorter than
             ``input_len`` (otherwise warn: the first steps of the window are never read).
-        loss: ``"mse"``, ``"mae"``, ``"huber"`` or ``"quantile"``.
-        optimizer: a partial optimiser (default Adam, lr 1e-3).
-        time2vec: Time2Vec features per input step (0 = none).
-        quantiles: with ``loss="quantile"``, the levels to forecast (see ForecastModule).
+        residual: add each layer's input to its output (False: Géron's plain stack).
+        **common: what every model takes (``loss``, ``optimizer``, ...): see
+            :class:`~gatework.models.base.ForecastModule`.
 
     Shape:
         forward(x): (B, T, F) -> (B, T, n_ahead * n_targets) for sequence targets,
@@ -52,14 +54,10 @@ class WaveNet(ForecastModule):
         kernel_size: int = 2,
         dilations: Sequence[int] = (1, 2, 4, 8, 16, 32),
         require_full_receptive_field: bool = False,
-        loss: str = "mse",
-        optimizer: Callable | None = None,
-        time2vec: int = 0,
-        quantiles: Sequence[float] | None = None,
+        residual: bool = True,
+        **common,
     ) -> None:
-        super().__init__(
-            spec, loss=loss, optimizer=optimizer, time2vec=time2vec, quantiles=quantiles
-        )
+        super().__init__(spec, **common)
         if kernel_size < 2 or not dilations or min(dilations) < 1:
             raise ValueError(
                 "WaveNet needs model.kernel_size >= 2 and a non-empty model.dilations of "
@@ -77,15 +75,20 @@ class WaveNet(ForecastModule):
             if require_full_receptive_field:
                 raise ValueError(message)
             warnings.warn(message, stacklevel=2)
-        self.input_proj = nn.Conv1d(self.input_size, filters, kernel_size=1)
+        self.residual = residual
+        self.input_proj = (
+            nn.Conv1d(self.input_size, filters, kernel_size=1) if residual else nn.Identity()
+        )
+        widths = [filters if residual else self.input_size] + [filters] * (len(dilations) - 1)
         self.layers = nn.ModuleList(
-            CausalConv1d(filters, filters, kernel_size, dilation=d) for d in dilations
+            CausalConv1d(width, filters, kernel_size, dilation=d)
+            for width, d in zip(widths, dilations, strict=True)
         )
         self.output_proj = nn.Conv1d(filters, self.output_size, kernel_size=1)
 
     def forward(self, x: Tensor) -> Tensor:
         h = self.input_proj(x.transpose(1, 2))  # (B, C, T)
         for layer in self.layers:
-            h = h + layer(h).relu()  # (B, C, T)
+            h = (h + layer(h).relu()) if self.residual else layer(h).relu()  # (B, C, T)
         out = self.output_proj(h).transpose(1, 2)  # (B, T, K*J)
         return out if self.spec.target_mode == "sequence" else out[:, -1]

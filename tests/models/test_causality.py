@@ -31,9 +31,11 @@ def test_causal_conv1d(dilation: int):
         assert_causal(lambda v: conv(v.transpose(1, 2)).transpose(1, 2), x, t)
 
 
-@pytest.mark.parametrize("name", ["wavenet", "cnn_lstm"])
+@pytest.mark.parametrize("name", ["wavenet", "plain_wavenet", "cnn_lstm"])
 def test_causal_models(name: str):
     overrides = {"rnn": {"backend": "torch"}} if name == "cnn_lstm" else {}
+    if name == "plain_wavenet":
+        name, overrides = "wavenet", {"residual": False}
     model = build(name, SPEC, **overrides).eval()
     x = torch.randn(2, T, 2)
     with torch.no_grad():
@@ -61,3 +63,32 @@ def test_wavenet_output_reads_exactly_its_receptive_field():
     grad = torch.autograd.functional.jacobian(lambda v: model.forecast(v)[0, -1, 0], x)
     reached = grad.abs().sum(dim=-1)[0] > 0  # (T,): input steps the last output depends on
     assert reached.nonzero().flatten().tolist() == list(range(T - 8, T))
+
+
+def test_plain_wavenet_is_gerons_stack():
+    """Conv1D(20, 2, causal, relu) at rates (1, 2, 4, 8) twice, then Conv1D(10, 1): Keras counts
+    20·(1·2 + 1) + 7·20·(20·2 + 1) + 10·(20 + 1) weights for one input column."""
+    spec = SeriesSpec(input_len=50, n_inputs=1, n_targets=1, n_ahead=10, target_mode="sequence")
+    with pytest.warns(UserWarning, match="receptive field 31 steps"):
+        model = build("wavenet", spec, residual=False, filters=20, dilations=[1, 2, 4, 8] * 2)
+    n_params = sum(p.numel() for p in model.parameters())
+    assert n_params == 20 * 3 + 7 * 20 * 41 + 10 * 21
+    assert model.forecast(torch.randn(3, 50, 1)).shape == (3, 50, 10)
+
+
+def test_conv_gru_on_sequence_targets_forecasts_from_its_strided_steps():
+    """Géron's Conv1D(kernel 4, stride 2) + GRUs trained on Y[:, 3::2]: output t' stands for
+    input step 3 + 2t', reads no input after it, and the last one is the last input step's."""
+    spec = SeriesSpec(input_len=50, n_inputs=1, n_targets=1, n_ahead=10, target_mode="sequence")
+    model = build("conv_gru", spec, filters=20, rnn={"hidden_size": 20, "backend": "torch"})
+    y = torch.arange(50.0).view(1, 50, 1).expand(2, 50, 10)  # row t holds t
+    assert model.align_targets(y)[0, :, 0].tolist() == list(range(3, 50, 2))
+    x = torch.randn(2, 50, 1)
+    with torch.no_grad():
+        out = model.eval().forecast(x)  # (2, 24, 10)
+        changed = x.clone()
+        changed[:, 20:] += 1.0  # steps 20.. : outputs up to t' = 8 (input step 19) unchanged
+        after = model.forecast(changed)
+    assert out.shape == (2, 24, 10)
+    torch.testing.assert_close(after[:, :9], out[:, :9], rtol=0, atol=0)
+    assert not torch.allclose(after[:, 9:], out[:, 9:])

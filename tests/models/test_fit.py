@@ -30,6 +30,7 @@ def test_fast_dev_run_every_config(name: str, trainer_kwargs):
         assert "train/loss" in trainer.callback_metrics
     metrics = trainer.test(model, datamodule=dm, verbose=False)[0]
     keys = ("loss", "mae", "mse", "rmse", "smape", "mape", "mape_crosses_zero", "mae_h1", "mae_h2")
+    keys += ("mae_scaled", "mse_scaled", "mae/0", "mse/0", "mae/1", "mse/1")  # 2 unnamed targets
     expected = {f"test/{k}" for k in keys}
     assert set(metrics) == expected
     assert all(torch.isfinite(torch.tensor(v)) for v in metrics.values())
@@ -41,7 +42,8 @@ def test_one_step_models_log_no_per_horizon_keys(trainer_kwargs):
     dm = WindowDataModule(x, y, make_spec(series, 8, 1))
     metrics = L.Trainer(**trainer_kwargs).validate(build("linear", dm.spec), dm, verbose=False)[0]
     keys = ("loss", "mae", "mse", "rmse", "smape", "mape", "mape_crosses_zero")
-    assert set(metrics) == {f"val/{k}" for k in keys}
+    keys += ("mae_scaled", "mse_scaled")
+    assert set(metrics) == {f"val/{k}" for k in keys}  # one target: no per-target keys
 
 
 @pytest.mark.parametrize(
@@ -108,3 +110,20 @@ def test_batches_with_known_future_covariates(name: str, trainer_kwargs):
     if model.trainable:
         trainer.fit(model, datamodule=dm)
     assert "test/mae_h2" in trainer.test(model, datamodule=dm, verbose=False)[0]
+
+
+def test_recurrent_options_and_instance_norm_survive_a_checkpoint(trainer_kwargs, tmp_path):
+    from gatework.models import Recurrent, RecurrentOptions
+
+    dm = datamodule("vector")
+    options = RecurrentOptions(cell="lstm", hidden_size=[6, 4], backend="torch", init="keras")
+    model = Recurrent(dm.spec, rnn=options, instance_norm="revin")
+    assert model.hparams["rnn"]["hidden_size"] == [6, 4]  # plain values: weights_only loading
+    ckpt = ModelCheckpoint(dirpath=tmp_path, monitor="val/mae")
+    kwargs = {**trainer_kwargs, "enable_checkpointing": True}
+    L.Trainer(max_epochs=1, limit_train_batches=2, callbacks=[ckpt], **kwargs).fit(model, dm)
+    reloaded = Recurrent.load_from_checkpoint(ckpt.best_model_path).eval()
+    x = dm.dataset.tensors[0][:4]
+    with torch.no_grad():
+        torch.testing.assert_close(reloaded.forecast(x), model.eval().forecast(x))
+    assert reloaded.instance_norm.mode == "revin"
