@@ -24,7 +24,7 @@ from gatework.training.backtest import Backtest
 from gatework.training.checkpoint_record import RunRecord
 from gatework.training.console import quiet_known_warnings
 from gatework.training.divergence import DivergenceGuard, reported_overflow
-from gatework.training.evaluation import build_trainer, evaluate, quiet_trainer
+from gatework.training.evaluation import build_model, build_trainer, evaluate, quiet_trainer
 from gatework.training.forecasts import collect_forecasts
 from gatework.training.intervals import interval_report
 from gatework.training.plots import plot_forecasts, plot_learning_curves
@@ -63,9 +63,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     dm.setup("fit")
     log.info("Data:\n%s", dm.describe())
     atomic_write_json(out_dir / "scaler.json", dm.scaler.state_dict())
-    # _partial_ hands over the SeriesSpec itself: passed to instantiate, it would be merged into
-    # the config and arrive as a DictConfig. Bad model/data combinations raise here.
-    model = instantiate(cfg.model, _partial_=True)(spec=dm.spec)
+    model = build_model(cfg, dm.spec)  # with cfg.scheduler; bad model/data combinations raise here
     baseline = None
     if None in dm.spec.target_input_index:
         log.warning("No naive baseline: a target is not an input column (%s)", dm.spec.input_names)

@@ -27,7 +27,7 @@ from gatework.models import ForecastModule
 from gatework.models.metrics import ForecastMetrics
 from gatework.training.atomic import atomic_write_text
 from gatework.training.divergence import DivergenceGuard, reported_overflow
-from gatework.training.evaluation import build_trainer
+from gatework.training.evaluation import build_model, build_trainer
 from gatework.training.folds import BacktestPlan, fold_audit, plan_folds
 from gatework.training.forecasts import split_forecasts
 from gatework.training.intervals import ConformalIntervals
@@ -125,7 +125,7 @@ class Backtest:
         fold_dir = out_dir / "backtest" / f"fold{number}"
         cfg = OmegaConf.merge(self.cfg, {"paths": {"output_dir": str(fold_dir)}})
         L.seed_everything(cfg.seed, workers=True)
-        model = instantiate(cfg.model, _partial_=True)(spec=dm.spec)
+        model = build_model(cfg, dm.spec)
         if not model.trainable:
             return model
         trainer = build_trainer(cfg, DivergenceGuard())  # a diverging refit stops the run too

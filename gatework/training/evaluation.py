@@ -25,6 +25,17 @@ def build_trainer(cfg: DictConfig, *extra: L.Callback) -> L.Trainer:
     )
 
 
+def build_model(cfg: DictConfig, spec) -> L.LightningModule:
+    """The model of ``cfg.model`` for the data's ``SeriesSpec``, with ``cfg.scheduler``'s
+    learning-rate schedule when the run has one (``configs/scheduler/``).
+
+    ``_partial_`` hands over the spec itself: passed to instantiate, it would be merged into the
+    config and arrive as a DictConfig. Bad model/data combinations raise here.
+    """
+    schedule = instantiate(cfg.scheduler) if cfg.get("scheduler") else None
+    return instantiate(cfg.model, _partial_=True)(spec=spec, scheduler=schedule)
+
+
 def evaluate(
     trainer: L.Trainer,
     model: L.LightningModule,
