@@ -109,3 +109,28 @@ def test_experiment_values_yield_to_the_command_line():
     assert cfg.trainer.max_epochs == 3
     assert cfg.model.optimizer._target_ == "torch.optim.SGD"
     assert cfg.baseline.period == 7
+
+
+@pytest.mark.parametrize("search", group_options("hparams_search"))
+def test_hparams_search_spaces_name_real_options(search):
+    """Every swept key takes a value from its space on the default config (no plugin needed)."""
+    from hydra.core.override_parser.overrides_parser import OverridesParser
+    from hydra.core.override_parser.types import ChoiceSweep, IntervalSweep
+
+    params = OmegaConf.load(CONFIGS / "hparams_search" / f"{search}.yaml").hydra.sweeper.params
+    parser = OverridesParser.create()
+    picks = []
+    for key, space in params.items():
+        sweep = parser.parse_override(f"{key}={space}").value()
+        assert isinstance(sweep, (ChoiceSweep, IntervalSweep)), key
+        value = sweep.list[-1] if isinstance(sweep, ChoiceSweep) else sweep.end
+        picks.append(f"{key}={value}")
+    cfg = compose_train(*picks)
+    assert cfg.model.rnn.hidden_size == 64 and cfg.scheduler._target_.endswith("step")
+
+
+def test_hparams_search_composes_with_the_optuna_sweeper():
+    pytest.importorskip("hydra_plugins.hydra_optuna_sweeper", reason="extra [optuna]")
+    cfg = compose_train("hparams_search=gru_optuna", hydra=True)
+    assert cfg.hydra.sweeper._target_.endswith("OptunaSweeper")
+    assert cfg.hydra.mode.name == "MULTIRUN" and cfg.optimized_metric == "val/mae"
