@@ -34,7 +34,7 @@ def shown_command(row: Row, seed: int | str = "42") -> str:
     """The command a user types for ``row``, the data file written as ``$CTA`` / ``$JENA``."""
     if row.kind == "sarima":
         return f"python scripts/results.py --table {row.table} --rows {row.key} --cta $CTA"
-    args = [f"'{a}'" if "[" in a else a for a in row.overrides]  # a shell globs [...]
+    args = [f"'{a}'" if "[" in a or "~" in a else a for a in row.overrides]  # for the shell
     path = [f"data.path={PLACEHOLDERS[row.file]}"] if row.file else []
     return " ".join(["python train.py", *args, *path, f"seed={seed}"])
 
