@@ -28,6 +28,7 @@ from hydra import compose, initialize_config_dir
 from gatework.training.result_tables import Row
 
 PLACEHOLDERS = {"cta": "$CTA", "jena": "$JENA"}  # how the page writes the data files' paths
+CODE = ("gatework", "configs", "train.py")  # a run is "dirty" when these differ from the commit
 
 
 def shown_command(row: Row, seed: int | str = "42") -> str:
@@ -72,7 +73,7 @@ def _record(row: Row, seed: int | None, metrics: dict, seconds: float, repo: Pat
         "cores": os.cpu_count(),
         "threads": torch.get_num_threads(),
         "commit": _git(repo, "rev-parse", "--short", "HEAD"),
-        "dirty": bool(_git(repo, "status", "--porcelain", "--untracked-files=no")),
+        "dirty": bool(_git(repo, "status", "--porcelain", "--", *CODE)),
         "when": datetime.now(timezone.utc).isoformat(timespec="seconds"),
     }
 
