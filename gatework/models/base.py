@@ -32,8 +32,10 @@ class ForecastModule(L.LightningModule):
     The loss is computed on scaled values (every step for ``sequence`` targets); metrics are
     computed in original units (``scaled * target_std + target_mean``) on the forecast of the
     last input step, and logged as ``train/loss``, ``{val,test}/{loss,mae,mse,rmse,smape,mape}``,
-    ``mase`` when the spec gives its scale and, when ``n_ahead > 1``, ``{val,test}/mae_h1 ..
-    mae_h{n_ahead}`` (see :class:`~gatework.models.metrics.ForecastMetrics`).
+    ``mase`` when the spec gives its scale, the errors on the scaled values ``mae_scaled``,
+    ``mse_scaled``, ``mae_h1 .. mae_h{n_ahead}`` when ``n_ahead > 1`` and ``mae/<target>``,
+    ``mse/<target>`` when there are several targets
+    (see :class:`~gatework.models.metrics.ForecastMetrics`).
 
     ``forward`` receives the scaled window (normalised per window with ``instance_norm``) with
     the Time2Vec features already appended (width ``self.input_size = n_inputs + time2vec``)
