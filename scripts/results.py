@@ -113,7 +113,8 @@ def main(argv: list[str]) -> int:
                 runs.append(record)
     tables = {n: [r for r in ROWS if r.table == n] for n in (1, 2, 3)}
     intro = INTRO + "\n" + targets_markdown(TARGETS, tables, runs)
-    args.page.write_text(render(tables, runs, intro))
+    present = {name for name, path in files.items() if path is not None and Path(path).is_file()}
+    args.page.write_text(render(tables, runs, intro, present))
     print(f"written: {args.page}")
     return 0
 

@@ -86,9 +86,9 @@ def test_the_script_resumes_and_writes_the_page(tmp_path, monkeypatch):
     assert results_script.main([*args, "--seeds", "0,1,2"]) == 0  # only seed 2 is new
     assert calls == [0, 1, 2]
     page = (tmp_path / "r.md").read_text()
-    cells = "| tiny | tiny naive | 0.1 | 1.5000 ± 1.0000 | 0.2500 ± 0.0000 | - | 0, 1, 2 | 3 |"
+    cells = "| tiny | tiny naive | 0.1 | 1.50000 ± 1.00000 | 0.25000 ± 0.00000 | - | 0, 1, 2 | 3 |"
     assert cells in page
-    assert "| tiny below 1 | `tiny` | 1.5000 | 1.0000 | no |" in page
+    assert "| tiny below 1 | `tiny` | 1.50000 | 1.00000 | no |" in page
     quoted = TINY.replace("data.splits=[30,15,15]", "'data.splits=[30,15,15]'")
     assert f"`python train.py {quoted} seed=42`" in page
     assert results_script.main([*args, "--rows", "nope"]) == 2

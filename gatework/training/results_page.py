@@ -14,9 +14,8 @@ TITLES = {
     2: "Table 2: CTA rail ridership (HOML 3rd ed., ch. 15), MAE in riders",
     3: "Table 3: Jena temperature, 24 h ahead (Chollet, DLwP 2nd ed., ch. 10), MAE in °C",
 }
-DIGITS = {1: "{:.4f}", 2: "{:,.0f}", 3: "{:.2f}"}
-MISSING = {
-    "": "not run yet",
+DIGITS = {1: "{:.5f}", 2: "{:,.0f}", 3: "{:.2f}"}
+NEEDS = {
     "cta": "not run: needs the CTA file (--cta)",
     "jena": "not run: needs the Jena file (--jena)",
 }
@@ -37,14 +36,16 @@ def _column(runs: list[dict], key: str) -> list[float]:
     return [r["metrics"].get(key) for r in runs if r["metrics"].get(key) is not None]
 
 
-def row_cells(row: Row, runs: list[dict]) -> list[str]:
+def row_cells(row: Row, runs: list[dict], files: set[str] = frozenset()) -> list[str]:
     """The cells of one row: label, published, ours (val, test), naive test, seeds, epochs,
-    minutes per run and the 1-minute load average the runs ended at."""
+    minutes per run and the 1-minute load average the runs ended at; ``files`` are the data
+    files at hand (a row without runs says whether it waits for its file or for a run)."""
     digits = DIGITS[row.table]
     published = row.published + (f" (test {row.published_test})" if row.published_test else "")
     mine = runs_of(runs, row)
     if not mine:
-        return [row.key, row.label, published or "ours", MISSING[row.file], *[""] * 6]
+        missing = "not run yet" if not row.file or row.file in files else NEEDS[row.file]
+        return [row.key, row.label, published or "ours", missing, *[""] * 6]
     test_key = row.metric.replace("val/", "test/", 1)
     naive_key = test_key.replace("test/", "test/naive_", 1)
     epochs = _column(mine, "fit/epochs")
@@ -68,11 +69,11 @@ HEADER = (
 )
 
 
-def table_markdown(rows: Sequence[Row], runs: list[dict]) -> str:
+def table_markdown(rows: Sequence[Row], runs: list[dict], files: set[str] = frozenset()) -> str:
     """One table, then each row's command and note."""
     lines = [HEADER]
     for row in rows:
-        cells = [c.replace("|", "\\|") for c in row_cells(row, runs)]
+        cells = [c.replace("|", "\\|") for c in row_cells(row, runs, files)]
         lines.append("| " + " | ".join(cells) + " |\n")
     lines.append("\nCommands (seeds 42, 1, 2; `$CTA`, `$JENA`: the data files):\n\n")
     for row in rows:
@@ -81,8 +82,11 @@ def table_markdown(rows: Sequence[Row], runs: list[dict]) -> str:
     return "".join(lines)
 
 
-def render(tables: dict[int, Sequence[Row]], runs: list[dict], intro: str) -> str:
-    """The whole page: ``intro`` (hand-written, with the targets), then every table."""
+def render(
+    tables: dict[int, Sequence[Row]], runs: list[dict], intro: str, files: set[str] = frozenset()
+) -> str:
+    """The whole page: ``intro`` (with the targets), then every table; ``files``: the data
+    files at hand."""
     commits = sorted({r["commit"] + ("+" if r["dirty"] else "") for r in runs})
     parts = [intro.rstrip() + "\n"]
     if runs:
@@ -92,7 +96,7 @@ def render(tables: dict[int, Sequence[Row]], runs: list[dict], intro: str) -> st
             f"{', '.join(commits)}.\n"
         )
     for number, rows in tables.items():
-        parts.append(f"\n## {TITLES[number]}\n\n{table_markdown(rows, runs)}")
+        parts.append(f"\n## {TITLES[number]}\n\n{table_markdown(rows, runs, files)}")
     return "".join(parts)
 
 
