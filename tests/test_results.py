@@ -86,7 +86,7 @@ def test_the_script_resumes_and_writes_the_page(tmp_path, monkeypatch):
     assert results_script.main([*args, "--seeds", "0,1,2"]) == 0  # only seed 2 is new
     assert calls == [0, 1, 2]
     page = (tmp_path / "r.md").read_text()
-    cells = "| tiny | tiny naive | 0.1 | 1.50000 ± 1.00000 | 0.25000 ± 0.00000 | - | 0, 1, 2 | 3 |"
+    cells = "| tiny | tiny naive | 0.1 | 1.50000 ± 1.00000 | 0.25000 | - | 0, 1, 2 | 3 |"
     assert cells in page
     assert "| tiny below 1 | `tiny` | 1.50000 | 1.00000 | no |" in page
     quoted = TINY.replace("data.splits=[30,15,15]", "'data.splits=[30,15,15]'")
@@ -104,6 +104,7 @@ def test_rows_that_need_a_missing_file_are_skipped_with_a_message(tmp_path, caps
 
 def test_spread_and_render():
     assert spread([1.0, 3.0], "{:.1f}") == "2.0 ± 1.4"
+    assert spread([2.0, 2.0, None], "{:.1f}") == "2.0"
     assert spread([], "{:.1f}") == "-"
     page = render({1: []}, [], "# intro")
     assert page.startswith("# intro\n") and "## Table 1" in page

@@ -22,12 +22,13 @@ NEEDS = {
 
 
 def spread(values: Sequence[float], digits: str) -> str:
-    """``mean ± sd`` (sample sd) of the finite values, or the one value, or ``-``."""
+    """``mean ± sd`` (sample sd) of the finite values; the value alone when they are all the
+    same (a baseline, or one run); ``-`` when there is none."""
     values = [v for v in values if v is not None and math.isfinite(v)]
     if not values:
         return "-"
     mean = digits.format(statistics.fmean(values))
-    if len(values) == 1:
+    if len(set(values)) == 1:
         return mean
     return f"{mean} ± {digits.format(statistics.stdev(values))}"
 
@@ -93,7 +94,8 @@ def render(
         first, last = min(r["when"] for r in runs), max(r["when"] for r in runs)
         parts.append(
             f"\nRuns: {len(runs)} between {first[:10]} and {last[:10]} (UTC), on commits "
-            f"{', '.join(commits)}.\n"
+            f"{', '.join(commits)} (as recorded when each ran; `+`: code or configs differed "
+            "from the commit).\n"
         )
     for number, rows in tables.items():
         parts.append(f"\n## {TITLES[number]}\n\n{table_markdown(rows, runs, files)}")
