@@ -12,9 +12,14 @@ from gatework.models.recurrent import final_hidden
 from gatework.models.recurrent_backend import make_head, make_recurrent
 from gatework.models.recurrent_options import RecurrentOptions
 
+ACTIVATIONS = ("relu", "none")
+
 
 class ConvGRU(ForecastModule):
     """Conv1d(stride) -> ReLU -> GRU stack -> final hidden state (or every step) -> Linear.
+
+    ``conv_activation="none"`` leaves the convolution linear, as Géron's ``Conv1D`` (no
+    ``activation`` argument) is.
 
     The strided convolution downsamples the window by ``stride`` (length
     ``T' = (T - kernel_size) // stride + 1``), so the GRUs run over fewer, richer steps and
@@ -32,6 +37,7 @@ class ConvGRU(ForecastModule):
         filters: channels of the convolution.
         kernel_size: taps of the convolution (at most ``input_len``).
         stride: step of the convolution.
+        conv_activation: ``"relu"`` or ``"none"`` after the convolution.
         rnn: the recurrent stack (:class:`RecurrentOptions`; a dict is accepted), two GRUs in
             ``configs/model/conv_gru.yaml``.
         **common: what every model takes (``loss``, ``optimizer``, ...): see
@@ -50,12 +56,19 @@ class ConvGRU(ForecastModule):
         filters: int = 32,
         kernel_size: int = 4,
         stride: int = 2,
+        conv_activation: str = "relu",
         rnn: RecurrentOptions | Mapping | None = None,
         **common,
     ) -> None:
         super().__init__(spec, **common)
         if stride < 1:
             raise ValueError(f"ConvGRU model.stride must be >= 1, got {stride}")
+        if conv_activation not in ACTIVATIONS:
+            raise ValueError(
+                f"ConvGRU model.conv_activation must be one of {ACTIVATIONS}, got "
+                f"{conv_activation!r}"
+            )
+        self.relu = conv_activation == "relu"
         if kernel_size > self.spec.input_len:
             raise ValueError(
                 f"ConvGRU model.kernel_size={kernel_size} exceeds data.input_len="
@@ -73,7 +86,8 @@ class ConvGRU(ForecastModule):
 
     def forward(self, x: Tensor) -> Tensor:
         x = x[:, self.skip :]  # (B, T - skip, F): the last strided window ends at step T-1
-        h = self.conv(x.transpose(1, 2)).relu().transpose(1, 2)  # (B, T', C)
+        h = self.conv(x.transpose(1, 2))  # (B, C, T')
+        h = (h.relu() if self.relu else h).transpose(1, 2)  # (B, T', C)
         out, state = self.gru(h)  # out (B, T', D*H), state (L*D, B, H)
         if self.spec.target_mode == "sequence":
             return self.head(out)  # (B, T', K*J)

@@ -92,3 +92,16 @@ def test_conv_gru_on_sequence_targets_forecasts_from_its_strided_steps():
     assert out.shape == (2, 24, 10)
     torch.testing.assert_close(after[:, :9], out[:, :9], rtol=0, atol=0)
     assert not torch.allclose(after[:, 9:], out[:, 9:])
+
+
+def test_conv_gru_convolution_is_relu_or_linear_as_asked():
+    spec = SeriesSpec(input_len=16, n_inputs=1, n_targets=1, n_ahead=1)
+    linear = build("conv_gru", spec, conv_activation="none", rnn={"backend": "torch"}).eval()
+    x = torch.randn(2, 16, 1)
+    with torch.no_grad():
+        h = linear.conv(x[:, linear.skip :].transpose(1, 2))
+        assert (h < 0).any()  # nothing cut at zero before the GRU
+        _, h_n = linear.gru(h.transpose(1, 2))
+        torch.testing.assert_close(linear(x), linear.head(h_n[-1]))
+    with pytest.raises(ValueError, match=r"conv_activation must be one of \('relu', 'none'\)"):
+        build("conv_gru", spec, conv_activation="tanh", rnn={"backend": "torch"})
