@@ -88,6 +88,8 @@ def render(
 ) -> str:
     """The whole page: ``intro`` (with the targets), then every table; ``files``: the data
     files at hand."""
+    runs = [r for rows in tables.values() for row in rows for r in runs_of(runs, row)]
+    runs = list({id(r): r for r in runs}.values())  # the runs some row reads, each once
     commits = sorted({r["commit"] + ("+" if r["dirty"] else "") for r in runs})
     parts = [intro.rstrip() + "\n"]
     if runs:
