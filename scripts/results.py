@@ -61,9 +61,11 @@ ready for anyone with the file (`--jena /path/to/jena_climate_2009_2016.csv`).
   (docs/data.md); the tables score every row on the validation windows' days, from
   2019-02-26.
 - **The learned rows land within their seeds' spread of the book's value or below it**, but
-  for the two rows whose notes say why: the one-unit RNN, which one seed in three leaves on a
-  plateau, and the 10-ahead sequence-to-vector RNN, read at an epoch its noisy validation curve
-  happens to be high on.
+  for four, whose notes say what we know: the one-unit RNN (one seed in three stays on a
+  plateau, the other two give the book's figure), the 10-ahead sequence-to-vector RNN (its
+  validation curve swings from epoch to epoch at a constant learning rate), Géron's plain
+  WaveNet (still improving at epoch 20; not found) and the book's ÷ 1e6 scaling with Keras'
+  initialisation (torch.nn's lands within the notebook's own figure).
 - **Beating Table 1 took no new architecture**: train on every step (`best1`: a GRU whose
   targets are each step's next value, read at the last step; `best10`: the LSTM seq2seq at
   64 units) with a cosine learning-rate schedule, in the book's 20 epochs.
