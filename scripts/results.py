@@ -36,8 +36,9 @@ CTA = REPO.parent / "shared" / "data" / "CTA_-_Ridership_-_Daily_Boarding_Totals
 INTRO = """# Reproducing the books' tables, and beating them
 
 Every number below comes from one command, `python scripts/results.py` (with `--cta` and
-`--jena` pointing at the data files), which runs each row's `python train.py ...` for seeds 42,
-1 and 2, appends every run to `docs/results.jsonl` and rewrites this page. An interrupted call
+`--jena` pointing at the data files), which runs each row's `python train.py ...` command for
+seeds 42, 1 and 2 (in one process: `train(cfg)` on the config that command composes), appends
+every run to `docs/results.jsonl` and rewrites this page. An interrupted call
 resumes where it stopped; `--table 1 --rows linear,deep --seeds 42` runs a subset. Values are
 mean ± sample standard deviation over the seeds, in the books' units; "ours, test" is the same
 metric on the test split, "naive, test" the run's baseline there (the last value for the

@@ -96,8 +96,8 @@ def render(
         first, last = min(r["when"] for r in runs), max(r["when"] for r in runs)
         parts.append(
             f"\nRuns: {len(runs)} between {first[:10]} and {last[:10]} (UTC), on commits "
-            f"{', '.join(commits)} (as recorded when each ran; `+`: code or configs differed "
-            "from the commit).\n"
+            f"{', '.join(commits)} (as recorded when each ran, before the branch was rebased; "
+            "`+`: code or configs differed from the commit).\n"
         )
     for number, rows in tables.items():
         parts.append(f"\n## {TITLES[number]}\n\n{table_markdown(rows, runs, files)}")
