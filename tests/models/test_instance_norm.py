@@ -94,3 +94,13 @@ def test_a_level_shift_after_training_is_followed(trainer_kwargs):
         with torch.no_grad():
             errors[mode] = (model.eval().forecast(x + 10.0) - (y + 10.0)).abs().mean().item()
     assert errors["last"] < 0.1 < 1.0 < errors[None]
+
+
+def test_quantile_forecasts_follow_the_level_at_every_level():
+    spec = SeriesSpec(input_len=T, n_inputs=1, n_targets=1, n_ahead=2, target_input_index=(0,))
+    options = dict(loss="quantile", quantiles=[0.1, 0.5, 0.9], rnn={"backend": "torch"})
+    model = build("gru", spec, instance_norm="last", **options).eval()
+    x = torch.randn(B, T, 1)
+    with torch.no_grad():
+        shifted, base = model.quantile_forecast(x + 3.0), model.quantile_forecast(x)  # (B, 2, 3)
+    torch.testing.assert_close(shifted, base + 3.0)
