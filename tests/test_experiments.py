@@ -73,7 +73,7 @@ def test_experiment_builds_with_every_model_that_reads_its_windows(experiment, c
                 spec_k = type(dm.spec)(**{**dm.spec.__dict__, "n_ahead": cfg.eval.n_ahead})
                 IterativeForecaster(forecaster, spec_k)
             built.append(model)
-    sequence_readers = ["cnn_lstm", "naive", "seasonal_naive", "seq2seq", "wavenet"]
+    sequence_readers = ["cnn_lstm", "conv_gru", "naive", "seasonal_naive", "seq2seq", "wavenet"]
     vector_readers = [m for m in MODELS if m != "seq2seq"]
     assert built == (sequence_readers if experiment == "seq2seq" else vector_readers)
 
