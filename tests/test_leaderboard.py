@@ -1,6 +1,7 @@
 """The sweep leaderboard: gathering metrics.json files, ranking, Markdown and CSV output."""
 
 import json
+import math
 import subprocess
 import sys
 from pathlib import Path
@@ -9,7 +10,12 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from gatework.training.leaderboard import LeaderboardCallback, collect_runs, write_leaderboard
+from gatework.training.leaderboard import (
+    LeaderboardCallback,
+    collect_runs,
+    readable,
+    write_leaderboard,
+)
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -125,6 +131,22 @@ def test_leaderboard_shows_backtest_mean_sd_and_coverage(tmp_path):
         "| rank | model | val/mae | test/conformal_coverage | backtest/mae | backtest/naive_mae |"
     )
     assert header in md
-    assert "| 1 | rnn | 0.4 | 0.78 | 3.01e+04 ± 4.2e+03 | 4.1e+04 ± 2.5e+03 |" in md
+    assert "| 1 | rnn | 0.4 | 0.78 | 30,100 ± 4,200 | 41,000 ± 2,500 |" in md
     assert "| 2 | naive | 0.9 | 0.81 | - | - |" in md
     assert pd.read_csv(csv_path)["backtest/mae/sd"][0] == 4210.0  # the CSV keeps the numbers
+
+
+@pytest.mark.parametrize(
+    ("value", "digits", "text"),
+    [
+        (28936.4, 4, "28,940"),  # no 2.894e+04 for ridership-sized errors
+        (9999.9, 4, "10,000"),
+        (1234.5, 4, "1234"),
+        (0.012345, 4, "0.01235"),
+        (4210.0, 2, "4,200"),
+        (1e-5, 4, "1e-05"),
+        (math.nan, 4, "nan"),
+    ],
+)
+def test_readable_keeps_significant_digits_without_exponent(value, digits, text):
+    assert readable(value, digits) == text

@@ -77,8 +77,18 @@ def test_the_script_resumes_and_writes_the_page(tmp_path, monkeypatch):
     def fake_run(row, seed, files, out_dir, repo):
         calls.append(seed)
         metrics = {"val/mse": 0.5 + seed, "test/mse": 0.25, "fit/epochs": 3.0}
-        return dict(kind="train", table=1, args=row.args, seed=seed, seconds=60.0, metrics=metrics,
-                    load=[2.0] * 3, commit="abc", dirty=False, when="2026-01-01T00:00:00")
+        return dict(
+            kind="train",
+            table=1,
+            args=row.args,
+            seed=seed,
+            seconds=60.0,
+            metrics=metrics,
+            load=[2.0] * 3,
+            commit="abc",
+            dirty=False,
+            when="2026-01-01T00:00:00",
+        )
 
     monkeypatch.setattr(results_script, "run_train", fake_run)
     args = ["--results", str(tmp_path / "r.jsonl"), "--page", str(tmp_path / "r.md")]

@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -72,7 +73,26 @@ def collect_runs(sweep_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def to_markdown(table: pd.DataFrame, float_format: str = "{:.4g}") -> str:
+def readable(value: float, digits: int = 4) -> str:
+    """Write a number with ``digits`` significant digits, with no exponent where none is needed.
+
+    With 4 digits ``28936.4`` is written ``28,940`` (not ``2.894e+04``) and ``0.012345``
+    ``0.01235``; only numbers below 1e-4 keep an exponent.
+
+    Args:
+        value: the number.
+        digits: how many significant digits to keep.
+
+    Returns:
+        The text.
+    """
+    rounded = float(f"{value:.{digits}g}")
+    if math.isfinite(rounded) and abs(rounded) >= 10**digits:
+        return f"{rounded:,.0f}"
+    return f"{value:.{digits}g}"
+
+
+def to_markdown(table: pd.DataFrame, float_format: Callable[[float], str] = readable) -> str:
     """Render a table as GitHub Markdown (no extra dependency).
 
     Args:
@@ -85,7 +105,7 @@ def to_markdown(table: pd.DataFrame, float_format: str = "{:.4g}") -> str:
 
     def cell(value: Any) -> str:
         if isinstance(value, float):
-            return "-" if math.isnan(value) else float_format.format(value)
+            return "-" if math.isnan(value) else float_format(value)
         return str(value).replace("|", "\\|")
 
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]
@@ -107,7 +127,7 @@ def with_mean_sd(runs: pd.DataFrame) -> pd.DataFrame:
         name, sd = mean.removesuffix("/mean"), mean.removesuffix("mean") + "sd"
         if sd in runs.columns:
             runs[name] = [
-                "-" if math.isnan(m) else f"{m:.4g} ± {s:.2g}"
+                "-" if math.isnan(m) else f"{readable(m)} ± {readable(s, 2)}"
                 for m, s in zip(runs[mean].astype(float), runs[sd].astype(float), strict=True)
             ]
     return runs
