@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import lightning as L
@@ -45,6 +46,18 @@ def trace_layer(layer: torch.nn.Module, x: Tensor) -> dict[str, Tensor]:
     layer.eval()
     try:
         return trace_gates(layer, x)
+    finally:
+        layer.train(was_training)
+
+
+def layer_output(layer: torch.nn.Module, x: Tensor) -> Tensor:
+    """The output sequence of ``layer`` (gatework's or torch.nn's) on ``x``, in evaluation mode,
+    leaving the layer's mode as it was: (B, T, D·H)."""
+    was_training = layer.training
+    layer.eval()
+    try:
+        with torch.no_grad():
+            return layer(x)[0]
     finally:
         layer.train(was_training)
 
@@ -157,9 +170,9 @@ def explain_gates(
 ) -> dict:
     """Trace the first recurrent layer of ``model`` on one test window and draw its gates.
 
-    A torch.nn layer (``backend=torch``) is copied into gatework's cells first. The trace's
-    last hidden state is compared with the layer's own output, so the figure is known to
-    show what the model computed.
+    A torch.nn layer (``backend=torch``) is copied into gatework's cells first. The traced
+    h_t of the top layer (forward direction) is compared with the output of the model's own
+    layer, torch.nn's where it is one, so the figure is known to show what the model computed.
 
     Returns:
         ``layer`` (its attribute name), ``copied_from_torch``, ``window``, ``saturation``
@@ -173,10 +186,10 @@ def explain_gates(
     if f"{prefix}.h" not in trace:
         prefixes = sorted({k.split(".")[0] for k in trace})
         raise ValueError(f"gates.layer={prefix!r}: the layer has {prefixes}")
-    with torch.no_grad():
-        out = cells.eval()(x)[0]  # (1, T', D·H)
-    last = max(k for k in trace if k.endswith(".h") and not k.split(".")[0].endswith("reverse"))
-    error = (trace[last] - out[..., : trace[last].shape[-1]]).abs().max().item()
+    out = layer_output(layer, x)  # the model's own layer (torch.nn's too): (1, T', D·H)
+    top = max(int(k[1:-2]) for k in trace if re.fullmatch(r"l\d+\.h", k))  # forward direction
+    h_top = trace[f"l{top}.h"]
+    error = (h_top - out[..., : h_top.shape[-1]]).abs().max().item()
     spec = model.spec
     inputs = dm.scaler.inverse_transform(batch[0][0].double().numpy(), list(spec.input_names))
     title = (

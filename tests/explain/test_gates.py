@@ -4,6 +4,7 @@ import pytest
 import torch
 
 from gatework.cells import GRU, LSTM
+from gatework.explain import gates
 from gatework.explain.gates import explain_gates, saturation, trace_layer
 from gatework.explain.recurrent import as_gatework, layer_input
 from gatework.explain.study import split_windows
@@ -72,6 +73,28 @@ def test_explain_gates_draws_the_models_own_computation(tmp_path, synthetic, bac
     assert summary["max_abs_error"] < 1e-6
     assert set(summary["saturation"]) == {"l0.i", "l0.f", "l0.g", "l0.o"}
     assert (tmp_path / "gates.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_a_copy_that_differs_from_the_torch_layer_is_reported(tmp_path, synthetic, monkeypatch):
+    torch.manual_seed(0)
+    model = Recurrent(synthetic.spec, rnn={"cell": "lstm", "hidden_size": 6, "backend": "torch"})
+
+    def bad_copy(layer):
+        copy = as_gatework(layer)
+        with torch.no_grad():
+            copy.layers[0].cell.weight_hh.mul_(-3)
+        return copy
+
+    monkeypatch.setattr(gates, "as_gatework", bad_copy)
+    summary = explain_gates(model, synthetic, 3, "l0", tmp_path / "gates.png")
+    assert summary["max_abs_error"] > 0.01  # checked against torch.nn's output, not the copy's
+
+
+def test_the_top_of_a_deep_stack_is_compared_with_the_output(tmp_path, synthetic):
+    torch.manual_seed(0)
+    model = Recurrent(synthetic.spec, rnn={"cell": "gru", "hidden_size": 3, "num_layers": 12})
+    summary = explain_gates(model, synthetic, 0, "l11", tmp_path / "gates.png")
+    assert summary["max_abs_error"] < 1e-6  # l11, not l9 (which sorts last as text)
 
 
 def test_a_cnn_lstm_is_traced_on_its_convolution_features(tmp_path, synthetic):
