@@ -18,7 +18,8 @@ from torch import nn
 from gatework import cells
 from gatework.explain.recurrent import GATEWORK_LAYERS, recurrent_layers
 
-KINDS = re.compile(r"(weight|bias)_(ih|hh)")
+KINDS = re.compile(r"(weight|bias)_(ih|hh|hr)")
+GATEWORK_NAME = re.compile(r"layers\.(\d+)(?:\.(fwd|bwd))?\.cell")  # layers.0.bwd.cell
 COLUMNS = (
     "layer",
     "F",
@@ -38,12 +39,13 @@ def parameter_counts(module: nn.Module) -> list[dict]:
     """One row per layer and direction of ``module``, counted from its actual parameters.
 
     Parameters are recognised by torch.nn's names (``weight_ih``, ``weight_hh``, ``bias_ih``,
-    ``bias_hh``), which gatework's cells mirror; anything else (layer norm gains) is counted
-    under ``other``.
+    ``bias_hh``), which gatework's cells mirror; anything else (an LSTM's projection
+    ``weight_hr``, layer norm gains, peepholes) is counted under ``other``. With a projection
+    (``proj_size`` P) W_h is ``G·H·P``.
 
     Returns:
-        Rows with the keys of ``COLUMNS``: ``layer`` (the parameter names' common part:
-        ``l0``, ``l0_reverse`` for torch.nn), F, H, G (gates), the counts ``W_x``, ``W_h``,
+        Rows with the keys of ``COLUMNS``: ``layer`` (``l0``, ``l0_reverse``, as torch.nn names
+        them, for gatework's layers too), F, H, G (gates), the counts ``W_x``, ``W_h``,
         ``b`` (one bias vector), ``one bias`` (``W_x + W_h + b``), ``b_ih + b_hh``,
         ``torch.nn`` (``W_x + W_h + b_ih + b_hh``) and ``other``.
     """
@@ -52,17 +54,17 @@ def parameter_counts(module: nn.Module) -> list[dict]:
         prefix, _, leaf = name.rpartition(".")
         match = KINDS.search(leaf)
         rest = KINDS.sub("", leaf).strip("_") if match else ""  # torch.nn: "l0", "l0_reverse"
-        found = rows.setdefault(".".join(part for part in (prefix, rest) if part), {})
-        if match is None:
+        found = rows.setdefault(layer_label(".".join(part for part in (prefix, rest) if part)), {})
+        if match is None or match.group(0) == "weight_hr":
             found["other"] = found.get("other", 0) + p.numel()
-        else:
+        if match is not None:
             found[match.group(0)] = p
     table = []
     for key, found in rows.items():
-        w_x, w_h = found.get("weight_ih"), found.get("weight_hh")
+        w_x, w_h, w_r = found.get("weight_ih"), found.get("weight_hh"), found.get("weight_hr")
         if w_x is None or w_h is None:
             continue  # a module's own extras, not a recurrence
-        H = w_h.shape[1]
+        H = w_h.shape[1] if w_r is None else w_r.shape[1]  # W_hr: (P, H)
         G = w_h.shape[0] // H
         b_ih, b_hh = found.get("bias_ih"), found.get("bias_hh")
         b = 0 if b_ih is None else b_ih.numel()
@@ -83,6 +85,15 @@ def parameter_counts(module: nn.Module) -> list[dict]:
             }
         )
     return table
+
+
+def layer_label(key: str) -> str:
+    """torch.nn's name for a layer and direction: gatework's ``layers.1.bwd.cell`` is
+    ``l1_reverse``; torch.nn's own names (``l1_reverse``) and anything else are kept."""
+    found = GATEWORK_NAME.fullmatch(key)
+    if found is None:
+        return key
+    return f"l{found.group(1)}" + ("_reverse" if found.group(2) == "bwd" else "")
 
 
 def markdown_table(tables: Mapping[str, list[dict]]) -> str:

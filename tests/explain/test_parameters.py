@@ -57,3 +57,19 @@ def test_explain_parameters_adds_the_models_layers_under_torch_names(tmp_path):
     assert [r["torch.nn"] for r in rows] == [4 * (2 * 5 + 25 + 10), 4 * (5 * 5 + 25 + 10)]
     assert tables["SimpleRNN(4 → 3)"][0]["layer"] == "l0"
     assert "| Recurrent.rnn | l1 | 5 | 5 | 4 |" in (tmp_path / "parameters.md").read_text()
+
+
+def test_a_projected_lstm_counts_h_units_and_the_projection_apart():
+    lstm = torch.nn.LSTM(4, 3, proj_size=2)  # W_hh (12, 2), W_hr (2, 3)
+    (row,) = parameter_counts(lstm)
+    assert (row["H"], row["G"], row["W_h"], row["other"]) == (3, 4, 4 * 3 * 2, 2 * 3)
+    assert row["torch.nn"] + row["other"] == sum(p.numel() for p in lstm.parameters()) == 102
+
+
+def test_gatework_only_layers_are_named_as_torch_names_them():
+    layer = LSTM(4, 3, num_layers=2, bidirectional=True, layer_norm=True)
+    rows = parameter_counts(layer)
+    assert [r["layer"] for r in rows] == ["l0", "l0_reverse", "l1", "l1_reverse"]
+    assert sum(r["torch.nn"] + r["other"] for r in rows) == sum(
+        p.numel() for p in layer.parameters()
+    )
