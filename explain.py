@@ -10,7 +10,6 @@ of what they show: docs/gate-math.md.
 
 from __future__ import annotations
 
-import json
 import logging
 import time
 from pathlib import Path
@@ -29,6 +28,7 @@ from gatework.explain.parameters import explain_parameters
 from gatework.explain.receptive_field import explain_receptive_fields
 from gatework.explain.recurrent import recurrent_layers
 from gatework.explain.series import explain_series
+from gatework.training.atomic import atomic_write_json
 
 log = logging.getLogger(__name__)
 FIGURES = ("gates", "gradients", "clipping", "receptive_field", "parameters", "series")
@@ -121,7 +121,7 @@ def draw(cfg: DictConfig, what: list[str]) -> dict:
         summary[name] = {"file": file} | draw_into(out_dir / file)
         summary["seconds"][name] = round(time.perf_counter() - start, 2)
         log.info("%s: %s (%.1f s)", name, out_dir / file, summary["seconds"][name])
-    (out_dir / "summary.json").write_text(json.dumps(summary, indent=2, default=str) + "\n")
+    atomic_write_json(out_dir / "summary.json", summary, default=str)  # NaN written as null
     return summary
 
 

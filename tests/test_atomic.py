@@ -42,6 +42,20 @@ def test_json_is_sorted_with_null_for_non_finite_and_byte_stable(tmp_path):
     assert json.loads(first) == {"a": {"b": [1.0], "z": None}, "test/mape": None, "val/mae": 0.5}
 
 
+def test_json_default_writes_other_objects_and_the_file_parses_strictly(tmp_path):
+    """explain.py's summary.json: a Path inside, a NaN loss of the run without clipping."""
+
+    def no_constants(name):
+        raise ValueError(f"{name} is not JSON")
+
+    data = {"file": tmp_path / "gates.png", "without clipping": {"last_loss": float("nan")}}
+    text = atomic_write_json(tmp_path / "s.json", data, default=str).read_text()
+    assert json.loads(text, parse_constant=no_constants) == {
+        "file": str(tmp_path / "gates.png"),
+        "without clipping": {"last_loss": None},
+    }
+
+
 def test_file_mode_follows_the_umask_like_a_plain_write(tmp_path):
     plain = tmp_path / "plain"
     plain.write_text("x")

@@ -55,10 +55,13 @@ def atomic_write_text(path: str | os.PathLike, text: str) -> Path:
     return atomic_write(path, lambda f: f.write(text.encode("utf-8")))
 
 
-def atomic_write_json(path: str | os.PathLike, data: Mapping[str, Any]) -> Path:
+def atomic_write_json(
+    path: str | os.PathLike, data: Mapping[str, Any], default: Callable[[Any], Any] | None = None
+) -> Path:
     """Indented JSON, keys sorted, so that equal data gives byte-identical files.
 
     Non-finite floats (NaN, inf) are written as ``null``: JSON has no spelling for them.
+    ``default`` writes what JSON cannot (as :func:`json.dumps`' own).
     """
 
     def clean(value: Any) -> Any:
@@ -70,7 +73,8 @@ def atomic_write_json(path: str | os.PathLike, data: Mapping[str, Any]) -> Path:
             return [clean(v) for v in value]
         return value
 
-    return atomic_write_text(path, json.dumps(clean(data), indent=2, sort_keys=True) + "\n")
+    text = json.dumps(clean(data), indent=2, sort_keys=True, default=default, allow_nan=False)
+    return atomic_write_text(path, text + "\n")
 
 
 class AtomicCheckpointIO(TorchCheckpointIO):

@@ -141,3 +141,18 @@ def test_command_line_writes_into_its_run_folder(tmp_path):
     summary = json.loads((tmp_path / "summary.json").read_text())
     assert summary["parameters"]["tables"]["LSTM(4 → 3)"][0]["torch.nn"] == 108
     assert (tmp_path / "parameters.md").exists() and (tmp_path / "explain.log").exists()
+
+
+def test_two_explain_runs_started_in_the_same_second_get_their_own_folders(tmp_path):
+    from gatework.training.run_dir import RunDirCallback, release_run_dir
+
+    with initialize_config_dir(str(REPO / "configs"), version_base="1.3"):
+        cfg = compose("explain", [f"paths.log_dir={tmp_path}"], return_hydra_config=True)
+    assert [c._target_ for c in cfg.hydra.callbacks.values()] == [
+        "gatework.training.run_dir.RunDirCallback"
+    ]
+    planned = Path(cfg.hydra.run.dir)
+    planned.mkdir(parents=True)  # the other run took the name
+    RunDirCallback().on_run_start(config=cfg)
+    assert cfg.hydra.run.dir == f"{planned}_2"
+    release_run_dir(cfg.hydra.run.dir)
