@@ -89,6 +89,10 @@ def test_no_fold_fits_its_scaler_or_model_on_rows_after_its_origin(
         assert metrics[f"backtest/{key}/sd"] == pytest.approx(np.std(values, ddof=1))
     table = pd.read_csv(tmp_path / "backtest.csv")
     assert list(table["fold"]) == [1, 2, 3] and list(table["windows"]) == [70, 70, 70]
+    for fold, row in zip(folds, table.itertuples(), strict=True):  # scaled by the fold's scaler
+        first, last = (DAYS.get_loc(day) for day in fold["scaler"])
+        std = np.std(daily_csv[1][first : last + 1])
+        assert row.mae_scaled * std == pytest.approx(row.mae, rel=1e-4)
     assert (tmp_path / "backtest.png").read_bytes().startswith(b"\x89PNG")
     assert (tmp_path / "backtest" / "fold3" / "checkpoints" / "best.ckpt").exists()
 

@@ -125,17 +125,8 @@ class ForecastModule(L.LightningModule):
         # step-major (n_ahead * n_targets,) scaling, so original = scaled * std + mean per column
         self.register_buffer("target_mean", torch.tensor(spec.target_mean * spec.n_ahead))
         self.register_buffer("target_std", torch.tensor(spec.target_std * spec.n_ahead))
-        metric_args = dict(
-            mase_scale=spec.mase_scale,
-            levels=self.levels,
-            target_std=spec.target_std,
-            target_names=spec.target_names,
-        )
         self.metrics = nn.ModuleDict(
-            {
-                split: ForecastMetrics(spec.n_ahead, spec.n_targets, **metric_args)
-                for split in ("val", "test")
-            }
+            {split: ForecastMetrics.of_spec(spec, self.levels) for split in ("val", "test")}
         )
 
     # ----- data flow -------------------------------------------------------------------------

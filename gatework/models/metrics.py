@@ -16,6 +16,7 @@ from torchmetrics import (
     SymmetricMeanAbsolutePercentageError,
 )
 
+from gatework.datamodules.spec import SeriesSpec
 from gatework.models.quantile import IntervalCoverage, MeanPinballLoss
 from gatework.models.relative_errors import CrossesZero, MeanAbsoluteScaledError
 
@@ -133,6 +134,19 @@ class ForecastMetrics(nn.Module):
         self.band = IntervalCoverage() if levels else None
         self.per_horizon = HorizonMAE(n_ahead, n_targets) if n_ahead > 1 else None
         self.updates = 0  # batches since the last reset
+
+    @classmethod
+    def of_spec(cls, spec: SeriesSpec, levels: Sequence[float] | None = None) -> ForecastMetrics:
+        """The metrics of a model reading ``spec``'s windows: its horizon, targets (names and
+        scales, for the per-target and scaled metrics) and MASE's scale."""
+        return cls(
+            spec.n_ahead,
+            spec.n_targets,
+            mase_scale=spec.mase_scale,
+            levels=levels,
+            target_std=spec.target_std,
+            target_names=spec.target_names,
+        )
 
     def update(self, preds: Tensor, target: Tensor, quantiles: Tensor | None = None) -> None:
         """Adds a batch of forecasts and truths, in original units.

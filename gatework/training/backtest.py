@@ -59,7 +59,7 @@ def fold_scores(
     """
     spec = dm.spec
     quantiles, truth = split_forecasts(model, dm.datasets["test"])
-    metrics = ForecastMetrics(spec.n_ahead, spec.n_targets, spec.mase_scale, model.levels)
+    metrics = ForecastMetrics.of_spec(spec, model.levels)  # scaled metrics by the fold's scaler
     metrics.update(model.point(quantiles), truth, quantiles)
     scores = to_floats(metrics.compute())
     if coverage:
