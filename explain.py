@@ -17,6 +17,7 @@ from pathlib import Path
 import hydra
 import lightning as L
 import torch
+from hydra.core.hydra_config import HydraConfig
 from hydra.utils import instantiate
 from omegaconf import DictConfig, OmegaConf
 
@@ -43,10 +44,18 @@ def selected(what) -> list[str]:
     return names
 
 
+def model_and_data_overrides() -> list[str]:
+    """The command line's ``model=``, ``model.*``, ``data=`` and ``data.*`` overrides."""
+    if not HydraConfig.initialized():
+        return []
+    given = HydraConfig.get().overrides.task
+    return [o for o in given if o.lstrip("+~").split("=")[0].split(".")[0] in ("model", "data")]
+
+
 def model_and_data(cfg: DictConfig) -> tuple[L.LightningModule, L.LightningDataModule, str]:
     """The trained model of ``cfg.ckpt`` and its data, or a fresh ``cfg.model`` on ``cfg.data``."""
     if cfg.ckpt:
-        model, dm = load_trained(cfg.ckpt, cfg)
+        model, dm = load_trained(cfg.ckpt, cfg, model_and_data_overrides())
         return model, dm, f"trained, from {cfg.ckpt}"
     dm = instantiate(cfg.data)
     dm.prepare_data()

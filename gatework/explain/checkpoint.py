@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import inspect
+from collections.abc import Sequence
 from pathlib import Path
 
 import lightning as L
@@ -34,7 +35,7 @@ def find_checkpoint(ckpt: str | Path) -> tuple[Path, Path | None]:
 
 
 def load_trained(
-    ckpt: str | Path, cfg: DictConfig
+    ckpt: str | Path, cfg: DictConfig, overrides: Sequence[str] = ()
 ) -> tuple[L.LightningModule, L.LightningDataModule]:
     """The model of a checkpoint, and the data it was trained on, set up with its scaler.
 
@@ -46,8 +47,16 @@ def load_trained(
     Args:
         ckpt: see :func:`find_checkpoint`.
         cfg: the explain config.
+        overrides: the ``model``/``data`` overrides given on the command line; refused when
+            the run's own config decides (they would be ignored).
     """
     file, config = find_checkpoint(ckpt)
+    if config is not None and overrides:
+        raise ValueError(
+            f"ckpt={ckpt} is explained with the model and data of its run ({config}), so "
+            f"{' '.join(overrides)} would be ignored: leave them out (or, for a checkpoint "
+            "outside its run folder, give the model= and data= it was trained with)"
+        )
     run = OmegaConf.load(config) if config is not None else cfg
     checkpoint = torch.load(file, map_location="cpu", weights_only=True)
     cls = get_class(run.model._target_)

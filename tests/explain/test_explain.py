@@ -76,6 +76,10 @@ def test_trained_torch_backend_checkpoint_is_explained_with_its_own_config(tmp_p
     assert gates["copied_from_torch"] and gates["layer"] == "rnn"
     assert set(gates["saturation"]) == {"l0.i", "l0.f", "l0.g", "l0.o"}  # an LSTM, not a GRU
     assert gates["max_abs_error"] < 1e-6
+    from gatework.explain.checkpoint import load_trained
+
+    with pytest.raises(ValueError, match=r"so model=gru data.input_len=8 would be ignored"):
+        load_trained(run, cfg, ["model=gru", "data.input_len=8"])  # as typed on a command line
 
 
 def titled_and_labelled(fig) -> list[str]:
