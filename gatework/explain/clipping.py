@@ -92,7 +92,7 @@ def plot_clipping(
             )
     norm_ax.axhline(clip, color="black", ls="--", lw=1, label=f"threshold {clip:g}: clipped above")
     loss_ax.set_title("training loss per step")
-    loss_ax.set_ylabel("training loss (on scaled values; log scale)")
+    loss_ax.set_ylabel("training loss (on the values the model reads; log scale)")
     norm_ax.set_title("gradient norm before clipping (train/grad_norm)")
     norm_ax.set_ylabel("‖∇ loss‖₂ (log scale)")
     for ax in (loss_ax, norm_ax):

@@ -62,10 +62,10 @@ def layer_output(layer: torch.nn.Module, x: Tensor) -> Tensor:
         layer.train(was_training)
 
 
-def saturation(trace: dict[str, Tensor]) -> dict[str, float]:
+def saturation(trace: dict[str, Tensor], tanh_h: bool = False) -> dict[str, float]:
     """Share of saturated values per gate: a sigmoid gate below 0.05 or above 0.95, a tanh
     value (g, n) beyond ±0.9 (the same band on tanh's scale, 2σ − 1). States (c, h) are not
-    gates and are left out.
+    gates and are left out, unless ``tanh_h``: a tanh SimpleRNN's h_t is its one activation.
 
     Returns:
         ``{"l0.f": 0.31, ...}``: fractions in [0, 1] over batch, time and units.
@@ -75,7 +75,7 @@ def saturation(trace: dict[str, Tensor]) -> dict[str, float]:
         name = key.rsplit(".", 1)[1]
         if name in SIGMOID_GATES:
             saturated = (values < SATURATION) | (values > 1 - SATURATION)
-        elif name in ("g", "n"):
+        elif name in ("g", "n") or (tanh_h and name == "h"):
             saturated = values.abs() > 1 - 2 * SATURATION
         else:
             continue
@@ -175,7 +175,8 @@ def explain_gates(
     layer, torch.nn's where it is one, so the figure is known to show what the model computed.
 
     Returns:
-        ``layer`` (its attribute name), ``copied_from_torch``, ``window``, ``saturation``
+        ``layer`` (its attribute name), ``copied_from_torch``, ``window``, ``recurrence``
+        (``gates.layer``: ``l0``, ``l1_reverse``, ...), ``saturation``
         (:func:`saturation`) and ``max_abs_error`` (traced h against the layer's output).
     """
     name, layer = first_recurrent_layer(model)
@@ -200,6 +201,7 @@ def explain_gates(
         "layer": name,
         "copied_from_torch": cells is not layer,
         "window": window,
-        "saturation": saturation(trace),
+        "recurrence": prefix,
+        "saturation": saturation(trace, tanh_h=getattr(cells, "nonlinearity", None) == "tanh"),
         "max_abs_error": error,
     }

@@ -133,7 +133,7 @@ def plot_gradients(
     fig = Figure(figsize=(5.2 * len(phases), 7.5), layout="constrained")
     axes = fig.subplots(2, len(phases), squeeze=False, sharey="row")
     labels = {
-        "input": ("‖∂L/∂x_t‖₂ (loss per unit of scaled input)", 0),
+        "input": ("‖∂L/∂x_t‖₂ (loss per unit of model input)", 0),
         "state": ("‖∂h_T/∂s_t‖_F (no unit)", 1),
     }
     for col, phase in enumerate(phases):

@@ -107,6 +107,17 @@ def test_a_cnn_lstm_is_traced_on_its_convolution_features(tmp_path, synthetic):
     assert summary["max_abs_error"] < 1e-6
 
 
+def test_a_tanh_simple_rnn_reports_the_saturation_of_h(tmp_path, synthetic):
+    torch.manual_seed(0)
+    model = Recurrent(synthetic.spec, rnn={"cell": "rnn", "hidden_size": 4, "num_layers": 2})
+    summary = explain_gates(model, synthetic, 0, "l1", tmp_path / "gates.png")
+    assert summary["recurrence"] == "l1"
+    assert set(summary["saturation"]) == {"l0.h", "l1.h"}
+    layer = as_gatework(model.rnn)
+    h = trace_layer(layer, layer_input(model, model.rnn, split_windows(synthetic, [0])))["l1.h"]
+    assert summary["saturation"]["l1.h"] == pytest.approx((h.abs() > 0.9).float().mean().item())
+
+
 def test_unknown_recurrence_and_window_are_named(tmp_path, synthetic):
     model = Recurrent(synthetic.spec, rnn={"cell": "gru", "hidden_size": 4})
     with pytest.raises(ValueError, match=r"gates.layer='l3': the layer has \['l0'\]"):
