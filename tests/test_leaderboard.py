@@ -10,12 +10,8 @@ import pandas as pd
 import pytest
 from omegaconf import OmegaConf
 
-from gatework.training.leaderboard import (
-    LeaderboardCallback,
-    collect_runs,
-    readable,
-    write_leaderboard,
-)
+from gatework.training.leaderboard import LeaderboardCallback, collect_runs, write_leaderboard
+from gatework.training.report import readable
 
 REPO = Path(__file__).resolve().parents[1]
 

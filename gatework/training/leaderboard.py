@@ -14,6 +14,7 @@ from hydra.experimental.callback import Callback
 from omegaconf import DictConfig, OmegaConf
 
 from gatework.training.atomic import atomic_write_text
+from gatework.training.report import readable
 
 log = logging.getLogger(__name__)
 
@@ -71,25 +72,6 @@ def collect_runs(sweep_dir: str | Path) -> pd.DataFrame:
             }
         )
     return pd.DataFrame(rows)
-
-
-def readable(value: float, digits: int = 4) -> str:
-    """Write a number with ``digits`` significant digits, with no exponent where none is needed.
-
-    With 4 digits ``28936.4`` is written ``28,940`` (not ``2.894e+04``) and ``0.012345``
-    ``0.01235``; only numbers below 1e-4 keep an exponent.
-
-    Args:
-        value: the number.
-        digits: how many significant digits to keep.
-
-    Returns:
-        The text.
-    """
-    rounded = float(f"{value:.{digits}g}")
-    if math.isfinite(rounded) and abs(rounded) >= 10**digits:
-        return f"{rounded:,.0f}"
-    return f"{value:.{digits}g}"
 
 
 def to_markdown(table: pd.DataFrame, float_format: Callable[[float], str] = readable) -> str:

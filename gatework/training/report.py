@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Mapping
 from pathlib import Path
 
@@ -55,6 +56,25 @@ def write_metrics(metrics: Mapping[str, float], path: str | Path) -> dict[str, f
     return written
 
 
+def readable(value: float, digits: int = 4) -> str:
+    """Write a number with ``digits`` significant digits, with no exponent where none is needed.
+
+    With 4 digits ``28936.4`` is written ``28,940`` (not ``2.894e+04``) and ``0.012345``
+    ``0.01235``; only numbers below 1e-4 keep an exponent.
+
+    Args:
+        value: the number.
+        digits: how many significant digits to keep.
+
+    Returns:
+        The text.
+    """
+    rounded = float(f"{value:.{digits}g}")
+    if math.isfinite(rounded) and abs(rounded) >= 10**digits:
+        return f"{rounded:,.0f}"
+    return f"{value:.{digits}g}"
+
+
 def _rows(
     metrics: Mapping[str, float], names: tuple[str, ...], labels: tuple[tuple[str, str], ...]
 ) -> list[str]:
@@ -65,7 +85,7 @@ def _rows(
             values = [metrics.get(f"{split}/{tag}{n}") for n in names]
             if all(v is None for v in values):
                 continue
-            cells = "".join(f"{'-':>12}" if v is None else f"{v:>12.4g}" for v in values)
+            cells = "".join(f"{'-' if v is None else readable(v):>12}" for v in values)
             if metrics.get(f"{split}/{tag}mape_crosses_zero") and "mape" in names:
                 cells += "*"  # after the MAPE column, the last one
             rows.append(f"{label + ' ' + split:<28}{cells}")
@@ -131,7 +151,7 @@ def worse_than_naive(
         if mae is not None and naive and mae > factor * naive:
             lines.append(
                 f"warning: {model_name}'s {split} MAE is {mae / naive:.1f} times the naive "
-                f"forecast's ({mae:.4g} against {naive:.4g}): it has not learned the series; "
-                "train longer, adjust model.optimizer.lr, or check the data's scaling"
+                f"forecast's ({readable(mae)} against {readable(naive)}): it has not learned "
+                "the series; train longer, adjust model.optimizer.lr, or check the data's scaling"
             )
     return lines
