@@ -115,6 +115,8 @@ def train(cfg: DictConfig) -> dict[str, float]:
 
     if not trainer.is_global_zero:
         return metrics
+    if conformal is not None:  # predict.py draws the same intervals around its forecasts
+        atomic_write_json(out_dir / "conformal.json", conformal.state_dict())
     if backtest is not None:
         metrics |= backtest.run(model, baseline, out_dir)
     metrics = write_metrics(metrics, out_dir / "metrics.json")  # */seconds go to timings.json

@@ -9,12 +9,17 @@ come back in original units with their timestamps:
 * ``predict(frame)``: the ``n_ahead`` steps after the frame's last row;
 * ``predict(frame, windows=True)``: every window of the frame, its forecast beside the truth.
 
+Both carry the run's intervals: a quantile model's levels (``<target>_q0.1``, ...) and, where
+the run calibrated them (``eval.intervals.coverage``, kept in ``conformal.json`` in its folder),
+the split-conformal interval (``<target>_lower_80``, ``<target>_upper_80`` for 80%).
+
 A frame whose columns differ from the training file's is refused, naming the missing and extra
 columns. From the command line: ``python predict.py ckpt=<run dir> data.path=<csv>``.
 """
 
 from __future__ import annotations
 
+import json
 import warnings
 from collections.abc import Mapping
 from pathlib import Path
@@ -30,6 +35,7 @@ from gatework.datamodules.csv_reader import read_raw_csv
 from gatework.datamodules.windows import WindowGeometry, window_starts
 from gatework.models import ForecastModule
 from gatework.training.checkpoint_record import read_record
+from gatework.training.intervals import ConformalIntervals
 
 BATCH = 512
 
@@ -73,6 +79,7 @@ class Forecaster:
         scaler: the fitted scaler's state.
         columns: the training file's columns (empty for generated data).
         source: where the model came from, for messages.
+        conformal: the run's calibrated conformal intervals, or None.
     """
 
     def __init__(
@@ -82,6 +89,7 @@ class Forecaster:
         scaler: Mapping[str, Any],
         columns: list[str],
         source: str = "",
+        conformal: ConformalIntervals | None = None,
     ) -> None:
         self.model = model.eval()
         self.spec: SeriesSpec = model.spec
@@ -92,6 +100,7 @@ class Forecaster:
             dict.fromkeys([*self.spec.input_names, *self.spec.target_names])
         )
         self.source = source
+        self.conformal = conformal
 
     @classmethod
     def load(cls, path: str | Path, data: Mapping[str, Any] | None = None) -> Forecaster:
@@ -101,6 +110,8 @@ class Forecaster:
             path: a run folder (``outputs/runs/<date>_<time>``: its best checkpoint) or a
                 ``.ckpt`` file written by ``train.py``.
             data: data options replacing the run's own (``{"sep": ";", "fill": "ffill"}``).
+
+        The run's ``conformal.json``, when its folder has one, gives the conformal intervals.
         """
         file = checkpoint_file(path)
         checkpoint, record = read_record(file)
@@ -108,7 +119,11 @@ class Forecaster:
         model = instantiate(record["config"]["model"], _partial_=True)(spec=spec)
         model.load_state_dict(checkpoint["state_dict"])
         data_cfg = {**record["config"]["data"], **(data or {})}
-        return cls(model, data_cfg, record["scaler"], record["columns"], str(file))
+        calibrated = file.parent.parent / "conformal.json"  # <run>/checkpoints/best.ckpt
+        conformal = None
+        if calibrated.is_file():
+            conformal = ConformalIntervals.from_state_dict(json.loads(calibrated.read_text()))
+        return cls(model, data_cfg, record["scaler"], record["columns"], str(file), conformal)
 
     def _module(self) -> CSVDataModule:
         """The training data's own cleaning (a plain CSV reader for generated data)."""
@@ -137,7 +152,8 @@ class Forecaster:
             ``windows=False``: one row per step: the time (or row number), ``step`` (sampled steps
             after the last row), and one column per target. ``windows=True``: one row per window
             and step: ``origin`` (the last input row's time), the target's time, ``step``, and
-            per target its true value and ``<target>_forecast``.
+            per target its true value and ``<target>_forecast``. Both followed by the interval
+            columns of :meth:`interval_columns`.
 
         Raises:
             ValueError: the columns differ from the training file's, the data is too short for a
@@ -179,12 +195,39 @@ class Forecaster:
         return self._after_last_row(x, geometry, index, source)
 
     @torch.no_grad()
-    def _forecast(self, x: np.ndarray, x_future: np.ndarray | None) -> np.ndarray:
-        """(B, K, J) original-unit forecasts of a batch of scaled windows."""
+    def _forecast(self, x: np.ndarray, x_future: np.ndarray | None) -> dict[str, np.ndarray]:
+        """Original-unit forecasts of a batch of scaled windows: ``"forecast"`` and each
+        interval column's suffix (:meth:`interval_columns`), every one (B, K, J)."""
         future = None if x_future is None else torch.from_numpy(x_future)
-        pred = self.model.forecast(torch.from_numpy(x), future)
-        pred = self.model.to_original(self.model.last_step(pred))  # (B, K*J)
-        return pred.view(len(x), self.spec.n_ahead, self.spec.n_targets).numpy()
+        quantiles = self.model.quantile_forecast(torch.from_numpy(x), future)
+        quantiles = self.model.quantiles_to_original(self.model.last_step(quantiles))  # (B, M, Q)
+        values = {"forecast": self.model.point(quantiles)}  # (B, M), M = K*J step-major
+        values |= {suffix: quantiles[..., q] for suffix, q in self._quantile_columns().items()}
+        if self.conformal is not None:
+            lower, upper = self._conformal_columns()
+            values[lower], values[upper] = self.conformal.band(quantiles)
+        shape = (len(x), self.spec.n_ahead, self.spec.n_targets)
+        return {k: v.reshape(shape).numpy() for k, v in values.items()}
+
+    def _quantile_columns(self) -> dict[str, int]:
+        """A quantile model's levels other than the median: suffix (``q0.1``) -> level index."""
+        if self.model.n_quantiles == 1:
+            return {}
+        levels = enumerate(self.model.levels)
+        return {f"q{level:g}": q for q, level in levels if q != self.model.median}
+
+    def _conformal_columns(self) -> tuple[str, ...]:
+        """``lower_<c>`` and ``upper_<c>`` (c the coverage in percent) with conformal intervals."""
+        if self.conformal is None:
+            return ()
+        percent = f"{100 * self.conformal.coverage:g}"
+        return f"lower_{percent}", f"upper_{percent}"
+
+    def interval_columns(self) -> list[str]:
+        """The suffixes of the interval columns, a column being ``<target>_<suffix>``: a quantile
+        model's levels other than the median (``q0.1``, ``q0.9``), then the conformal
+        interval's bounds (``lower_80``, ``upper_80``)."""
+        return [*self._quantile_columns(), *self._conformal_columns()]
 
     def _after_last_row(self, x, geometry, index, source) -> pd.DataFrame:
         r, T = geometry.sampling_rate, geometry.input_len
@@ -201,12 +244,14 @@ class Forecaster:
             )
         window = x[len(x) - need :: r][None]  # (1, T, F)
         steps = self.spec.horizon + np.arange(self.spec.n_ahead)  # (K,)
-        pred = self._forecast(window, None)[0]  # (K, J)
+        pred = self._forecast(window, None)  # each (1, K, J)
         step = time_step(index)
         times = [index[-1] + step * int(r * s) for s in steps]
         out = pd.DataFrame({index.name or "row": times, "step": steps})
         for j, name in enumerate(self.spec.target_names):
-            out[name] = pred[:, j]
+            out[name] = pred["forecast"][0, :, j]
+            for suffix in self.interval_columns():
+                out[f"{name}_{suffix}"] = pred[suffix][0, :, j]
         return out
 
     def _every_window(self, x, y, future, geometry, index, truth, source) -> pd.DataFrame:
@@ -222,11 +267,11 @@ class Forecaster:
             batch = list(range(lo, min(lo + BATCH, len(dataset))))
             items = dataset.__getitems__(batch)
             fut = items[2].numpy() if len(items) > 2 else None
-            pred = self._forecast(items[0].numpy(), fut)  # (B, K, J)
+            pred = self._forecast(items[0].numpy(), fut)  # each (B, K, J)
             rows = dataset.target_rows(batch)  # (B, K) or (B, T, K)
             rows = rows[:, -1] if rows.ndim == 3 else rows  # the last input step's targets
             true = truth[rows]  # (B, K, J)
-            B, K, _ = pred.shape
+            B, K, _ = pred["forecast"].shape
             frame = pd.DataFrame(
                 {
                     "origin": index[dataset.input_rows(batch)[:, -1]].repeat(K),
@@ -236,6 +281,8 @@ class Forecaster:
             )
             for j, name in enumerate(self.spec.target_names):
                 frame[name] = true[:, :, j].reshape(-1)
-                frame[f"{name}_forecast"] = pred[:, :, j].reshape(-1)
+                frame[f"{name}_forecast"] = pred["forecast"][:, :, j].reshape(-1)
+                for suffix in self.interval_columns():
+                    frame[f"{name}_{suffix}"] = pred[suffix][:, :, j].reshape(-1)
             frames.append(frame)
         return pd.concat(frames, ignore_index=True)

@@ -1,6 +1,7 @@
 """Forecasts from a checkpoint: the run's model, cleaning and scaler; original units, timestamps."""
 
 import importlib.util
+import json
 from pathlib import Path
 
 import numpy as np
@@ -45,12 +46,17 @@ def csv_run(tmp_path_factory) -> tuple[Path, Path, dict]:
 def test_every_window_forecast_matches_the_runs_own_test_metrics(csv_run):
     run, path, metrics = csv_run
     windows = Forecaster.load(run).predict(pd.read_csv(path), windows=True)
-    assert list(windows.columns) == ["origin", "time", "step", "y", "y_forecast"]
+    bounds = ["y_lower_80", "y_upper_80"]  # the run's conformal interval (conformal.json)
+    assert list(windows.columns) == ["origin", "time", "step", "y", "y_forecast", *bounds]
     test_start = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(0.7 * 300) + int(0.15 * 300))
     test = windows[windows["origin"] - pd.Timedelta(hours=11) >= test_start]  # inputs in test
     assert len(test) == N_AHEAD * (300 - 255 - 12 - N_AHEAD + 1)
     error = (test["y"] - test["y_forecast"]).abs().mean()
     assert error == pytest.approx(metrics["test/mae"], rel=1e-5)
+    inside = test["y"].between(test["y_lower_80"], test["y_upper_80"]).mean()
+    assert inside == pytest.approx(metrics["test/conformal_coverage"], rel=1e-5)
+    width = (test["y_upper_80"] - test["y_lower_80"]).mean()
+    assert width == pytest.approx(metrics["test/conformal_width"], rel=1e-4)
     truth = pd.read_csv(path, parse_dates=["time"]).set_index("time")["y"]
     assert test["y"].to_numpy() == pytest.approx(truth[test["time"]].to_numpy())  # original units
 
@@ -60,7 +66,10 @@ def test_the_forecast_after_the_last_row_has_the_next_timestamps(csv_run):
     frame = pd.read_csv(path)
     forecaster = Forecaster.load(run)
     ahead = forecaster.predict(frame.iloc[:-N_AHEAD])  # the last N_AHEAD rows are its future
-    assert list(ahead.columns) == ["time", "step", "y"]
+    assert list(ahead.columns) == ["time", "step", "y", "y_lower_80", "y_upper_80"]
+    radius = json.loads((run / "conformal.json").read_text())["radius"]  # one per step
+    assert (ahead["y_upper_80"] - ahead["y"]).to_numpy() == pytest.approx(radius, rel=1e-4)
+    assert (ahead["y"] - ahead["y_lower_80"]).to_numpy() == pytest.approx(radius, rel=1e-4)
     assert ahead["time"].tolist() == pd.to_datetime(frame["time"].iloc[-N_AHEAD:]).tolist()
     assert ahead["step"].tolist() == [1, 2, 3]
     last_window = forecaster.predict(frame, windows=True).tail(N_AHEAD)
@@ -74,7 +83,7 @@ def test_the_checkpoint_alone_is_enough(csv_run, tmp_path):
     alone.write_bytes((run / "checkpoints" / "best.ckpt").read_bytes())  # no scaler.json beside
     forecast = Forecaster.load(alone).predict(path)
     expected = Forecaster.load(run).predict(path)
-    pd.testing.assert_frame_equal(forecast, expected)
+    pd.testing.assert_frame_equal(forecast, expected[["time", "step", "y"]])  # no conformal.json
 
 
 def test_columns_that_differ_from_the_training_file_are_refused(csv_run):
@@ -115,3 +124,31 @@ def test_predict_command_writes_a_csv(csv_run, tmp_path, capsys):
     forecast = pd.read_csv(out, parse_dates=["time"])
     assert forecast["time"].tolist() == list(pd.date_range("2024-01-13 12:00", periods=3, freq="h"))
     assert "2024-01-13 12:00:00" in capsys.readouterr().out
+
+
+def test_a_quantile_model_forecasts_its_levels_beside_the_median(csv_run, tmp_path):
+    _, path, _ = csv_run
+    data = ("data=csv", f"data.path={path}", "data.time_column=time", "data.targets=[y]")
+    quantile = ("model.loss=quantile", "model.quantiles=[0.1,0.5,0.9]")
+    run = tmp_path / "run"
+    options = (*data, "data.input_len=12")
+    metrics = train(
+        compose_fast(run, "model=linear", *quantile, "trainer.max_epochs=2", data=options)
+    )
+    (run / "conformal.json").unlink()  # the levels alone
+    windows = Forecaster.load(run).predict(path, windows=True)
+    assert list(windows.columns) == [
+        "origin",
+        "time",
+        "step",
+        "y",
+        "y_forecast",
+        "y_q0.1",
+        "y_q0.9",
+    ]
+    test_start = pd.Timestamp("2024-01-01") + pd.Timedelta(hours=int(0.7 * 300) + int(0.15 * 300))
+    test = windows[windows["origin"] - pd.Timedelta(hours=11) >= test_start]
+    assert len(test) == 300 - 255 - 12  # one step ahead
+    inside = test["y"].between(test["y_q0.1"], test["y_q0.9"]).mean()
+    assert inside == pytest.approx(metrics["test/coverage"], rel=1e-5)  # the outermost levels
+    assert (test["y_q0.1"] <= test["y_forecast"]).all()

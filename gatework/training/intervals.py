@@ -113,13 +113,23 @@ class ConformalIntervals:
         return {f"conformal_{k}": v for k, v in to_floats(values).items()}
 
     def state_dict(self) -> dict:
-        """Plain numbers, for ``conformal.json`` beside the checkpoint."""
+        """Plain numbers, for ``conformal.json`` in the run folder (an unbounded radius is
+        written ``null`` there)."""
         radius = [] if self.radius is None else self.radius.tolist()
         return {
             "coverage": self.coverage,
             "n_calibration": self.n_calibration,
             "radius": radius,
         }
+
+    @classmethod
+    def from_state_dict(cls, state: Mapping) -> ConformalIntervals:
+        """The intervals of a :meth:`state_dict` (``conformal.json``), calibrated."""
+        intervals = cls(state["coverage"])
+        radius = [math.inf if r is None else r for r in state["radius"]]
+        intervals.radius = torch.tensor(radius, dtype=torch.float32)
+        intervals.n_calibration = int(state["n_calibration"])
+        return intervals
 
 
 def conformal_metrics(
