@@ -9,6 +9,7 @@ repairs is counted in :meth:`describe`.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 
@@ -25,6 +26,9 @@ from gatework.datamodules.table import (
     numeric_columns,
     order_rows,
 )
+from gatework.datamodules.timestamps import spacing_notes
+
+log = logging.getLogger(__name__)
 
 
 class CSVDataModule(SeriesDataModule):
@@ -154,6 +158,10 @@ class CSVDataModule(SeriesDataModule):
         notes: list[str] = []
         if self.time_column is not None:
             df, notes = order_rows(df, path, self.unsorted, self.duplicates)
+            spacing = spacing_notes(df.index)
+            if spacing:
+                log.warning("%s: %s", path, "; ".join(spacing))
+            notes += spacing
         df, extra, more = self.adapt(df, path)
         notes += more
         if self.inputs is None:

@@ -15,6 +15,7 @@ import numpy as np
 import pandas as pd
 
 from gatework.datamodules.csv_reader import read_raw_csv
+from gatework.datamodules.timestamps import parse_times
 
 FILL_POLICIES = (None, "ffill", "interpolate", "zero")
 UNSORTED_POLICIES = ("error", "sort", "keep")
@@ -82,16 +83,7 @@ def frame_with_lines(
     if time_column is None:
         return df
     _require(df, [time_column], path, "data.time_column")
-    raw_times = df.pop(time_column)
-    times = pd.to_datetime(raw_times, format=time_format, errors="coerce")
-    bad = times.isna().to_numpy()
-    if bad.any():
-        i = int(np.flatnonzero(bad)[0])
-        raise ValueError(
-            f"{path}, line {i + 2}: column {time_column!r} holds {raw_times.iloc[i]!r}, not a "
-            f"timestamp in format {time_format or 'inferred from the first rows'!r} "
-            f"({int(bad.sum())} such rows); fix the file or set data.time_format"
-        )
+    times = parse_times(df.pop(time_column), df["_line"], path, time_column, time_format)
     df.index = pd.DatetimeIndex(times, name=time_column)
     return df
 
