@@ -113,4 +113,34 @@ def read_raw_csv(
     check_header([str(v) for v in header.iloc[0] if v != ""], path, sep)
     if frame.empty:
         raise ValueError(f"{path} has a header but no data rows")
+    return drop_empty_unnamed(frame, [str(v) for v in header.iloc[0]])
+
+
+UNNAMED = re.compile(r"Unnamed: (\d+)")  # pandas' name for a column whose header field is empty
+
+
+def unnamed_position(column: str) -> int | None:
+    """The position (1 = first) of a column pandas named for an empty header field, else None."""
+    match = UNNAMED.fullmatch(str(column))
+    return int(match.group(1)) + 1 if match else None
+
+
+def drop_empty_unnamed(frame: pd.DataFrame, header: list[str]) -> pd.DataFrame:
+    """Drop the columns with neither a header name nor a value (a trailing separator, as
+    spreadsheet exports write): nothing is lost. The audit note goes in ``frame.attrs["notes"]``.
+    """
+    empty = [
+        column
+        for name, column in zip(header, frame.columns, strict=False)
+        if name == "" and frame[column].isna().all()
+    ]
+    if not empty:
+        return frame
+    positions = [unnamed_position(c) for c in empty]
+    frame = frame.drop(columns=empty)
+    where = f"column {positions[0]}" if len(empty) == 1 else f"columns {positions}"
+    frame.attrs["notes"] = [
+        f"dropped {where}: no header name and no value (a separator at the end of the header "
+        "gives one)"
+    ]
     return frame

@@ -16,7 +16,7 @@ from pathlib import Path
 import pandas as pd
 
 from gatework.datamodules.base import SeriesDataModule, names
-from gatework.datamodules.csv_reader import read_raw_csv
+from gatework.datamodules.csv_reader import read_raw_csv, unnamed_position
 from gatework.datamodules.table import (
     Table,
     check_missing,
@@ -155,13 +155,13 @@ class CSVDataModule(SeriesDataModule):
         """
         header = [str(c) for c in raw.columns]
         df = frame_with_lines(raw, path, self.time_column, self.time_format)
-        notes: list[str] = []
+        notes: list[str] = list(raw.attrs.get("notes", []))  # what reading the file dropped
         if self.time_column is not None:
-            df, notes = order_rows(df, path, self.unsorted, self.duplicates)
+            df, ordered = order_rows(df, path, self.unsorted, self.duplicates)
             spacing = spacing_notes(df.index)
             if spacing:
                 log.warning("%s: %s", path, "; ".join(spacing))
-            notes += spacing
+            notes += ordered + spacing
         df, extra, more = self.adapt(df, path)
         notes += more
         if self.inputs is None:
@@ -175,6 +175,7 @@ class CSVDataModule(SeriesDataModule):
                 and c not in inputs
                 and pd.to_numeric(df[c], errors="coerce").notna().any()
             ]
+            refuse_unnamed([*inputs, *mixed], path)
             numeric_columns(df, mixed, path, "data.inputs", self.targets)  # raises at a bad cell
             notes += describe_dropped(df, inputs)
         else:
@@ -201,3 +202,16 @@ class CSVDataModule(SeriesDataModule):
             source=str(path),
             columns=header,
         )
+
+
+def refuse_unnamed(columns: Sequence[str], path: Path | str) -> None:
+    """Refuse a column holding values under an empty header name (pandas calls it
+    ``Unnamed: 4``): it would be an input whose name the file does not give."""
+    for column in columns:
+        position = unnamed_position(column)
+        if position is not None:
+            raise ValueError(
+                f"{path}, line 1: the header has an empty name at column position {position}, "
+                "whose column holds values; name it in the header, or leave it out by listing "
+                "the columns to use in data.inputs"
+            )

@@ -124,6 +124,12 @@ def numeric_columns(
     out = {}
     for c in columns:
         role = "the target, data.targets" if c in targets else option
+        if df[c].isna().all():
+            fix = "choose another target" if c in targets else f"leave it out of {option}"
+            raise ValueError(
+                f"{path}: column {c!r} ({role}) is empty: no value on any of its {len(df):,} "
+                f"rows; fill it in the file, or {fix}"
+            )
         values = pd.to_numeric(df[c], errors="coerce")
         magnitude = values.abs().to_numpy(np.float64)
         checks = (

@@ -22,7 +22,8 @@ def daily_file(tmp_path, rows: np.ndarray, dates=DAYS, name: str = "daily.csv", 
 
 
 def sales(path, **options):
-    dm = CSVDataModule(path=str(path), time_column="date", targets=["sales"], **options)
+    options = {"time_column": "date", "targets": ["sales"], "input_len": 3, **options}
+    dm = CSVDataModule(path=str(path), **options)
     dm.setup()
     return dm
 
@@ -83,3 +84,54 @@ def test_a_row_in_another_date_format_is_the_one_named(tmp_path):
         "'%Y-%m-%d' of 399 of the 400 rows (1 such row, at lines [2]); write these rows as "
         "the others, or set data.time_format"
     )
+
+
+def spreadsheet_export(tmp_path, last_cells: list[str], header_end: str = ",") -> str:
+    """``date,sales,temp,store,``: a separator after the last name, as spreadsheets export."""
+    rows = [
+        f"{d},{i}.5,{i % 7},{i % 3},{last_cells[i % len(last_cells)]}"
+        for i, d in enumerate(DAYS[:60].strftime("%Y-%m-%d"))
+    ]
+    path = tmp_path / "export.csv"
+    path.write_text("\n".join([f"date,sales,temp,store{header_end}", *rows]) + "\n")
+    return path
+
+
+def test_an_empty_column_without_a_name_is_dropped_with_a_note(tmp_path):
+    dm = sales(spreadsheet_export(tmp_path, [""]), fill="zero")
+    assert dm.table.inputs == ["sales", "temp", "store"]  # no phantom all-zero input
+    assert dm.table.columns == ["date", "sales", "temp", "store"]
+    assert (
+        "  dropped column 5: no header name and no value (a separator at the end of the header "
+        "gives one)"
+    ) in dm.describe().splitlines()
+
+
+def test_values_under_an_empty_header_name_are_refused_unless_left_out(tmp_path):
+    path = spreadsheet_export(tmp_path, ["1", "2"])
+    with pytest.raises(ValueError) as err:
+        sales(path)
+    assert str(err.value) == (
+        f"{path}, line 1: the header has an empty name at column position 5, whose column holds "
+        "values; name it in the header, or leave it out by listing the columns to use in "
+        "data.inputs"
+    )
+    assert sales(path, inputs=["sales", "temp"]).table.inputs == ["sales", "temp"]
+
+
+def test_a_named_column_with_no_value_is_an_empty_input_not_a_fill_job(tmp_path):
+    path = tmp_path / "empty.csv"
+    path.write_text(
+        "date,sales,temp\n"
+        + "".join(f"{d},{i},\n" for i, d in enumerate(DAYS[:60].strftime("%Y-%m-%d")))
+    )
+    with pytest.raises(ValueError) as err:
+        sales(path, fill="zero")
+    assert str(err.value) == (
+        f"{path}: column 'temp' (data.inputs) is empty: no value on any of its 60 rows; fill "
+        "it in the file, or leave it out of data.inputs"
+    )
+    with pytest.raises(ValueError, match=r"column 'temp' \(the target, data.targets\) is empty"):
+        CSVDataModule(
+            path=str(path), time_column="date", targets=["temp"], inputs=["sales"]
+        ).setup()
