@@ -71,6 +71,7 @@ def read_raw_csv(
     encoding: str = "utf-8",
     sep: str = ",",
     hint: str = "pass data.path=/path/to/file.csv",
+    decimal: str = ".",
 ) -> pd.DataFrame:
     """Read a CSV file as pandas does, with its failures turned into errors that say what to do.
 
@@ -79,6 +80,7 @@ def read_raw_csv(
         encoding: its text encoding (``data.encoding``).
         sep: the field separator (``data.sep``).
         hint: what to tell the user when the file is missing.
+        decimal: the decimal mark of its numbers (``data.decimal``: ``","`` for ``1003,8``).
 
     Returns:
         The frame, columns named as in the header (which has no name twice), rows in file order.
@@ -93,6 +95,8 @@ def read_raw_csv(
         raise FileNotFoundError(f"data file {path} not found; {hint}")
     if not isinstance(sep, str) or not sep:
         raise ValueError(f"data.sep must be a non-empty string such as ',' or ';', got {sep!r}")
+    if not isinstance(decimal, str) or len(decimal) != 1:
+        raise ValueError(f"data.decimal must be one character such as '.' or ',', got {decimal!r}")
     sep = "\t" if sep == "\\t" else sep  # a tab typed as backslash-t on the command line
     try:
         codecs.lookup(encoding)
@@ -100,7 +104,7 @@ def read_raw_csv(
         raise ValueError(
             f"data.encoding={encoding!r} is not an encoding Python knows (e.g. utf-8, latin-1)"
         ) from err
-    options = dict(encoding=encoding, sep=sep, skipinitialspace=True)
+    options = dict(encoding=encoding, sep=sep, decimal=decimal, skipinitialspace=True)
     try:
         header = pd.read_csv(path, header=None, nrows=1, dtype=str, na_filter=False, **options)
         frame = pd.read_csv(path, **options)

@@ -19,6 +19,7 @@ from gatework.datamodules.base import SeriesDataModule, names
 from gatework.datamodules.csv_reader import read_raw_csv, unnamed_position
 from gatework.datamodules.table import (
     Table,
+    as_numbers,
     check_missing,
     describe_dropped,
     fill_missing,
@@ -51,6 +52,7 @@ class CSVDataModule(SeriesDataModule):
             the target rows: only columns whose values are known in advance (calendar, plans).
         encoding: the file's text encoding (``"utf-8"``; ``"latin-1"``, ``"cp1252"``, ...).
         sep: the field separator (``","``; ``";"`` for many European spreadsheets).
+        decimal: the decimal mark (``"."``; ``","`` for numbers written ``1003,8``).
         **window: ``input_len``, ``horizon``, ``n_ahead``, ``target_mode``, ``sampling_rate``,
             ``stride``, ``splits``, ``lookback``, ``scale``, ``period``, ``batch_size``,
             ``num_workers`` (see :class:`~gatework.datamodules.base.SeriesDataModule`).
@@ -71,6 +73,7 @@ class CSVDataModule(SeriesDataModule):
         future_columns: str | Sequence[str] | None = None,
         encoding: str = "utf-8",
         sep: str = ",",
+        decimal: str = ".",
         input_len: int = 24,
         horizon: int = 1,
         n_ahead: int = 1,
@@ -116,6 +119,7 @@ class CSVDataModule(SeriesDataModule):
         self.future_columns = names(future_columns, "future_columns") or []
         self.encoding = encoding
         self.sep = sep
+        self.decimal = decimal
         leaked = [c for c in self.future_columns if c in self.targets]
         if leaked:
             raise ValueError(
@@ -140,7 +144,9 @@ class CSVDataModule(SeriesDataModule):
 
     def load_table(self) -> Table:
         path = self.local_file()
-        return self.table_from_frame(read_raw_csv(path, self.encoding, self.sep), path)
+        return self.table_from_frame(
+            read_raw_csv(path, self.encoding, self.sep, decimal=self.decimal), path
+        )
 
     def table_from_frame(self, raw: pd.DataFrame, path: Path | str) -> Table:
         """Clean a frame laid out as the file (header names as columns, rows in file order).
@@ -156,6 +162,11 @@ class CSVDataModule(SeriesDataModule):
         header = [str(c) for c in raw.columns]
         df = frame_with_lines(raw, path, self.time_column, self.time_format)
         notes: list[str] = list(raw.attrs.get("notes", []))  # what reading the file dropped
+        if self.decimal != ".":  # a frame read without data.decimal, or built by hand
+            for c in df.columns.drop("_line"):
+                numbers = as_numbers(df[c], self.decimal)
+                if numbers.notna().sum() == df[c].notna().sum() > 0:
+                    df[c] = numbers
         if self.time_column is not None:
             df, ordered = order_rows(df, path, self.unsorted, self.duplicates)
             spacing = spacing_notes(df.index)
@@ -173,23 +184,27 @@ class CSVDataModule(SeriesDataModule):
                 for c in df.columns
                 if c != "_line"
                 and c not in inputs
-                and pd.to_numeric(df[c], errors="coerce").notna().any()
+                and as_numbers(df[c], self.decimal).notna().any()
             ]
             refuse_unnamed([*inputs, *mixed], path)
-            numeric_columns(df, mixed, path, "data.inputs", self.targets)  # raises at a bad cell
+            numeric_columns(
+                df, mixed, path, "data.inputs", self.targets, self.decimal
+            )  # raises at a bad cell
             notes += describe_dropped(df, inputs)
         else:
             inputs = list(self.inputs)
         inputs += [c for c in extra if c not in inputs]
-        values = numeric_columns(df, inputs, path, "data.inputs", self.targets)
+        values = numeric_columns(df, inputs, path, "data.inputs", self.targets, self.decimal)
         extra_targets = [t for t in self.targets if t not in inputs]
         if extra_targets:
             values = values.join(
-                numeric_columns(df, extra_targets, path, "data.targets", self.targets)
+                numeric_columns(df, extra_targets, path, "data.targets", self.targets, self.decimal)
             )
         extra_future = [c for c in self.future_columns if c not in values.columns]
         if extra_future:
-            values = values.join(numeric_columns(df, extra_future, path, "data.future_columns"))
+            values = values.join(
+                numeric_columns(df, extra_future, path, "data.future_columns", decimal=self.decimal)
+            )
         check_missing(values, df["_line"], path, self.fill)
         values, filled = fill_missing(values, self.fill, path)
         return Table(

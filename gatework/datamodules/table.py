@@ -7,6 +7,7 @@ Line numbers are those of the file (the header is line 1).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -55,11 +56,13 @@ def read_csv(
     hint: str = "pass data.path=/path/to/file.csv",
     encoding: str = "utf-8",
     sep: str = ",",
+    decimal: str = ".",
 ) -> pd.DataFrame:
     """Read a CSV (:func:`~gatework.datamodules.csv_reader.read_raw_csv`), then
     :func:`frame_with_lines`."""
     path = Path(path).expanduser()
-    return frame_with_lines(read_raw_csv(path, encoding, sep, hint), path, time_column, time_format)
+    raw = read_raw_csv(path, encoding, sep, hint, decimal)
+    return frame_with_lines(raw, path, time_column, time_format)
 
 
 def frame_with_lines(
@@ -98,6 +101,15 @@ def _require(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> Non
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # models compute in float32: ±3.4e38
+DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")  # 1003,8: a number as many European files write it
+
+
+def as_numbers(column: pd.Series, decimal: str = ".") -> pd.Series:
+    """A column's cells as numbers, NaN where a cell is not one; text cells read with the
+    file's ``decimal`` mark (a column with one text cell is left as text by pandas)."""
+    if decimal != "." and not pd.api.types.is_numeric_dtype(column):
+        column = column.map(lambda v: v.replace(decimal, ".") if isinstance(v, str) else v)
+    return pd.to_numeric(column, errors="coerce")
 
 
 def numeric_columns(
@@ -106,6 +118,7 @@ def numeric_columns(
     path,
     option: str,
     targets: Sequence[str] = (),
+    decimal: str = ".",
 ) -> pd.DataFrame:
     """The given columns as float64, or an error at the first cell that is not a finite number
     within float32's range (the models compute in float32).
@@ -116,6 +129,7 @@ def numeric_columns(
         path: the file, for messages.
         option: the config option that asked for these columns, for messages.
         targets: the target columns: a bad cell there is named as the target's.
+        decimal: the file's decimal mark (``data.decimal``).
 
     Returns:
         The columns as float64, same index. Shape: (N, len(columns)).
@@ -130,7 +144,7 @@ def numeric_columns(
                 f"{path}: column {c!r} ({role}) is empty: no value on any of its {len(df):,} "
                 f"rows; fill it in the file, or {fix}"
             )
-        values = pd.to_numeric(df[c], errors="coerce")
+        values = as_numbers(df[c], decimal)
         magnitude = values.abs().to_numpy(np.float64)
         checks = (
             (
@@ -154,6 +168,11 @@ def numeric_columns(
         for bad, what, fix in checks:
             if bad.any():
                 i = int(np.flatnonzero(bad)[0])
+                if decimal == "." and DECIMAL_COMMA.fullmatch(str(df[c].iloc[i]).strip()):
+                    fix = (
+                        "it looks like a number with a decimal comma: set data.decimal=',' (on "
+                        "the command line, quoted for the shell and Hydra: \"data.decimal=','\")"
+                    )
                 raise ValueError(
                     f"{path}, line {df['_line'].iloc[i]}: column {c!r} ({role}) holds "
                     f"{str(df[c].iloc[i])!r}, {what} ({int(bad.sum())} such cells); {fix}"

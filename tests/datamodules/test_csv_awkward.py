@@ -135,3 +135,42 @@ def test_a_named_column_with_no_value_is_an_empty_input_not_a_fill_job(tmp_path)
         CSVDataModule(
             path=str(path), time_column="date", targets=["temp"], inputs=["sales"]
         ).setup()
+
+
+def decimal_comma_file(tmp_path, bad_row: int | None = None):
+    """``1003,8``: numbers as spreadsheets in many European locales save them, ``;``-separated."""
+    cells = [f"{1000 + i},{i % 10};{i % 7},5" for i in range(60)]
+    if bad_row is not None:
+        cells[bad_row] = "unknown;1,5"
+    path = tmp_path / "comma.csv"
+    path.write_text(
+        "date;sales;temp\n"
+        + "".join(f"{d};{c}\n" for d, c in zip(DAYS[:60].strftime("%Y-%m-%d"), cells, strict=True))
+    )
+    return path
+
+
+def test_decimal_commas_are_read_with_data_decimal_and_hinted_without(tmp_path):
+    path = decimal_comma_file(tmp_path)
+    with pytest.raises(ValueError) as err:
+        sales(path, sep=";")
+    assert str(err.value) == (
+        f"{path}, line 2: column 'sales' (the target, data.targets) holds '1000,0', not a number "
+        "(60 such cells); it looks like a number with a decimal comma: set data.decimal=',' (on "
+        "the command line, quoted for the shell and Hydra: \"data.decimal=','\")"
+    )
+    frame = sales(path, sep=";", decimal=",").table.frame
+    assert frame["sales"].iloc[:3].tolist() == [1000.0, 1001.1, 1002.2]
+    assert frame["temp"].iloc[:3].tolist() == [0.5, 1.5, 2.5]
+
+
+def test_with_data_decimal_a_bad_cell_is_the_one_named(tmp_path):
+    path = decimal_comma_file(tmp_path, bad_row=4)  # pandas leaves the column as text
+    with pytest.raises(ValueError) as err:
+        sales(path, sep=";", decimal=",")
+    assert str(err.value).startswith(
+        f"{path}, line 6: column 'sales' (the target, data.targets) holds 'unknown', not a number "
+        "(1 such cells); the target must be a number on every row"
+    )
+    with pytest.raises(ValueError, match=r"data.decimal must be one character .* got '.,'"):
+        sales(path, sep=";", decimal=".,")
