@@ -235,7 +235,8 @@ class Forecaster:
         if len(x) < need:
             raise ValueError(
                 f"{source}: {len(x)} rows after cleaning; the model reads {need} "
-                f"(input_len={T}, sampling_rate={r})"
+                f"(input_len={T}, sampling_rate={r}): give at least {need} rows, the last "
+                f"{need} before the forecast"
             )
         if self.spec.n_future:
             raise ValueError(

@@ -95,8 +95,21 @@ def test_columns_that_differ_from_the_training_file_are_refused(csv_run):
         r"extra \['z'\]; give the columns the model was trained on, \['time', 'y', 'x'\]",
     ):
         Forecaster.load(run).predict(frame)
-    with pytest.raises(ValueError, match=r"11 rows after cleaning; the model reads 12 \(input_len"):
+    with pytest.raises(
+        ValueError,
+        match=r"11 rows after cleaning; the model reads 12 \(input_len=12, sampling_rate=1\): "
+        r"give at least 12 rows, the last 12 before the forecast",
+    ):
         Forecaster.load(run).predict(pd.read_csv(path).iloc[:11])
+
+
+def test_a_file_with_decimal_commas_forecasts_as_the_training_file(csv_run, tmp_path):
+    run, path, _ = csv_run
+    comma = tmp_path / "comma.csv"
+    pd.read_csv(path).to_csv(comma, sep=";", decimal=",", index=False)
+    options = {"sep": ";", "decimal": ","}
+    forecast = Forecaster.load(run, data=options).predict(comma)
+    pd.testing.assert_frame_equal(forecast, Forecaster.load(run).predict(path))
 
 
 def test_bad_rows_get_the_training_data_checks(csv_run):
