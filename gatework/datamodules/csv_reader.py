@@ -3,7 +3,9 @@
 pandas' own failures are translated: bytes the encoding cannot decode (``data.encoding``), a row
 with more fields than the header (``data.sep`` when the file is not comma-separated), a header
 that names a column twice (pandas would rename the copy ``y.1`` and use it silently), a header
-that looks separated by something else than ``data.sep``.
+that looks separated by something else than ``data.sep``. A column with neither a header name
+nor a value (a separator at the end of the header) is dropped; numbers may be written with a
+decimal comma (``data.decimal``).
 """
 
 from __future__ import annotations
@@ -15,6 +17,15 @@ from pathlib import Path
 import pandas as pd
 
 OTHER_SEPARATORS = (";", "\t", "|")
+DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")  # 1003,8: a number as many European files write it
+
+
+def as_numbers(column: pd.Series, decimal: str = ".") -> pd.Series:
+    """A column's cells as numbers, NaN where a cell is not one; text cells read with the
+    file's ``decimal`` mark (a column with one text cell is left as text by pandas)."""
+    if decimal != "." and not pd.api.types.is_numeric_dtype(column):
+        column = column.map(lambda v: v.replace(decimal, ".") if isinstance(v, str) else v)
+    return pd.to_numeric(column, errors="coerce")
 
 
 def _decode_error(path: Path, encoding: str) -> ValueError:

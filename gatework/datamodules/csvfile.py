@@ -16,10 +16,9 @@ from pathlib import Path
 import pandas as pd
 
 from gatework.datamodules.base import SeriesDataModule, names
-from gatework.datamodules.csv_reader import read_raw_csv, unnamed_position
+from gatework.datamodules.csv_reader import as_numbers, read_raw_csv, unnamed_position
 from gatework.datamodules.table import (
     Table,
-    as_numbers,
     check_missing,
     describe_dropped,
     fill_missing,

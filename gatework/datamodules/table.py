@@ -7,7 +7,6 @@ Line numbers are those of the file (the header is line 1).
 
 from __future__ import annotations
 
-import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -15,7 +14,7 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from gatework.datamodules.csv_reader import read_raw_csv
+from gatework.datamodules.csv_reader import DECIMAL_COMMA, as_numbers, read_raw_csv
 from gatework.datamodules.timestamps import parse_times
 
 FILL_POLICIES = (None, "ffill", "interpolate", "zero")
@@ -101,15 +100,6 @@ def _require(df: pd.DataFrame, columns: Sequence[str], path, option: str) -> Non
 
 
 FLOAT32_MAX = float(np.finfo(np.float32).max)  # models compute in float32: ±3.4e38
-DECIMAL_COMMA = re.compile(r"[+-]?\d+,\d+")  # 1003,8: a number as many European files write it
-
-
-def as_numbers(column: pd.Series, decimal: str = ".") -> pd.Series:
-    """A column's cells as numbers, NaN where a cell is not one; text cells read with the
-    file's ``decimal`` mark (a column with one text cell is left as text by pandas)."""
-    if decimal != "." and not pd.api.types.is_numeric_dtype(column):
-        column = column.map(lambda v: v.replace(decimal, ".") if isinstance(v, str) else v)
-    return pd.to_numeric(column, errors="coerce")
 
 
 def numeric_columns(
