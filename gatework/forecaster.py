@@ -134,8 +134,9 @@ class Forecaster:
         )
 
     def read_csv(self, path: str | Path) -> pd.DataFrame:
-        """A CSV file as a raw frame, with the run's ``encoding`` and ``sep``."""
-        options = {k: self.data[k] for k in ("encoding", "sep") if self.data.get(k) is not None}
+        """A CSV file as a raw frame, with the run's ``encoding``, ``sep`` and ``decimal``."""
+        given = ("encoding", "sep", "decimal")
+        options = {k: self.data[k] for k in given if self.data.get(k) is not None}
         return read_raw_csv(path, **options)
 
     def predict(
