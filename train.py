@@ -81,6 +81,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     backtest = Backtest(cfg, dm) if cfg.eval.backtest.folds else None  # bad folds fail here
 
     trainer = build_trainer(cfg, DivergenceGuard(), RunRecord.of_run(cfg, dm))
+    run.skip_finished_training(trainer)  # killed after its last epoch: evaluate, train nothing
     start, ckpt_path = time.perf_counter(), None
     if model.trainable:
         with reported_overflow(trainer), kept_log(trainer, run.epoch):

@@ -19,6 +19,7 @@ from gatework.training.resume import (
     resume_arguments,
     resume_checkpoint,
     resumed_epoch,
+    training_ended,
 )
 
 REPO = Path(__file__).resolve().parents[1]
@@ -61,9 +62,48 @@ def test_resume_points_at_the_last_checkpoint_or_says_why_not(tmp_path):
         resume_checkpoint(tmp_path)
     with pytest.raises(FileNotFoundError, match=r"no such file or folder; pass a run folder"):
         resume_checkpoint(tmp_path / "nope")
+    x = fake_checkpoint(tmp_path / "x.ckpt", [], epoch=2)
+    saved = torch.load(x, weights_only=True)
     with pytest.raises(ValueError, match=r"nothing to resume: .* after epoch 3 of trainer.max"):
-        resumed_epoch(fake_checkpoint(tmp_path / "x.ckpt", [], epoch=2), max_epochs=3)
-    assert resumed_epoch(tmp_path / "x.ckpt", max_epochs=4) == 2
+        resumed_epoch(x, saved, max_epochs=3, evaluated=True)
+    assert resumed_epoch(x, saved, max_epochs=3, evaluated=False) == 2  # evaluation left to do
+    assert resumed_epoch(x, saved, max_epochs=4) == 2
+
+
+def test_training_ended_at_max_epochs_or_by_early_stopping():
+    stopped = {"EarlyStopping{'monitor': 'val/mae'}": {"wait_count": 1, "stopping_reason": 1}}
+    going = {"EarlyStopping{'monitor': 'val/mae'}": {"wait_count": 1, "stopping_reason": 0}}
+    assert training_ended({"epoch": 2}, max_epochs=3) == "max_epochs"
+    assert training_ended({"epoch": 1}, max_epochs=3) is None
+    assert training_ended({"epoch": 1, "callbacks": stopped}, 3) == "early stopping"
+    assert training_ended({"epoch": 1, "callbacks": stopped}, 3, min_epochs=5) is None
+    assert training_ended({"epoch": 1, "callbacks": going}, max_epochs=-1) is None
+    older = {"EarlyStopping{}": {"wait_count": 3, "patience": 3}}  # no stopping_reason saved
+    assert training_ended({"epoch": 1, "callbacks": older}, max_epochs=None) == "early stopping"
+
+
+@pytest.mark.parametrize(
+    "stop",
+    [
+        ("trainer.max_epochs=2",),
+        ("trainer.max_epochs=4", "+callbacks.early_stopping.stopping_threshold=1e9"),
+    ],
+    ids=["max_epochs", "early_stopping"],
+)
+def test_a_run_killed_after_training_ended_is_evaluated_on_resume(tmp_path, stop):
+    run = tmp_path / "run"
+    train(compose_fast(run, "model=linear", *stop))
+    finished = (run / "metrics.json").read_bytes()
+    (run / "metrics.json").unlink()  # as when killed during evaluation or backtest
+    last = (run / "checkpoints" / "last.ckpt").read_bytes()
+    train(compose_fast(run, "model=linear", *stop, f"ckpt_path={run}"))
+    assert (run / "metrics.json").read_bytes() == finished
+    assert (run / "checkpoints" / "last.ckpt").read_bytes() == last  # nothing trained again
+    log = pd.read_csv(run / "csv" / "metrics.csv")
+    assert log["train/loss"].notna().any() and log["test/mae"].notna().any()  # fit's + eval's
+    if "trainer.max_epochs=2" in stop:  # finished: resuming again has nothing left to do
+        with pytest.raises(ValueError, match=r"has written its metrics.json; to train longer"):
+            train(compose_fast(run, "model=linear", *stop, f"ckpt_path={run}"))
 
 
 def test_the_command_line_of_a_resumed_run(tmp_path):

@@ -15,6 +15,7 @@ A run keeps ``checkpoints/last.ckpt``, rewritten atomically after every epoch. R
 
 from __future__ import annotations
 
+import logging
 import os
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -34,6 +35,7 @@ from gatework.training.run_dir import LOCK_NAME, claim_run_dir, hydra_quote
 
 LAST = "last.ckpt"
 SET_ASIDE = "metrics.before-resume.csv"
+log = logging.getLogger(__name__)
 
 
 def resume_checkpoint(ckpt_path: str | os.PathLike | None) -> Path | None:
@@ -147,22 +149,79 @@ def kept_log(trainer: L.Trainer, resumed_epoch: int | None) -> Iterator[None]:
             merged = pd.concat([before, after], ignore_index=True)
             atomic_write_text(current, merged.to_csv(index=False))
             aside.unlink()
-        elif aside.is_file():
-            aside.replace(current)
+        elif aside.is_file():  # the fit logged nothing: a run whose training had ended
+            writers = _csv_writers(trainer)  # made now if not yet: making one deletes the file
+            before = pd.read_csv(aside)
+            columns = sorted(before.columns)  # the order Lightning's writer keeps its header in
+            atomic_write_text(current, before[columns].to_csv(index=False))
+            aside.unlink()
+            for writer in writers:  # the evaluation's rows append under this header
+                writer.metrics_keys = list(columns)
 
 
-def resumed_epoch(checkpoint: Path, max_epochs: int | None) -> int:
-    """The epoch ``checkpoint`` was saved at; refuses one with no epoch left to train.
+def _csv_writers(trainer: L.Trainer) -> list:
+    """The metrics writers of ``trainer``'s CSV loggers (those with a ``metrics_keys`` header)."""
+    writers = []
+    for logger in getattr(trainer, "loggers", ()):
+        writer = getattr(logger, "experiment", None)
+        if isinstance(getattr(writer, "metrics_keys", None), list):
+            writers.append(writer)
+    return writers
+
+
+def training_ended(
+    checkpoint: dict, max_epochs: int | None, min_epochs: int | None = None
+) -> str | None:
+    """Why the run saved in ``checkpoint`` had stopped training, or None while epochs were left.
+
+    Args:
+        checkpoint: the loaded checkpoint (its ``epoch`` and its callbacks' states).
+        max_epochs: the resumed run's ``trainer.max_epochs`` (None or -1: no limit).
+        min_epochs: ``trainer.min_epochs``: Lightning trains on to it whatever early stopping says.
+
+    Returns:
+        ``"max_epochs"`` when its last epoch ran, ``"early stopping"`` when early stopping had
+        stopped it, else None.
+    """
+    epoch = int(checkpoint.get("epoch", 0))
+    if max_epochs is not None and max_epochs > 0 and epoch + 1 >= max_epochs:
+        return "max_epochs"
+    if min_epochs and epoch + 1 < min_epochs:
+        return None
+    for name, state in (checkpoint.get("callbacks") or {}).items():
+        if not name.startswith("EarlyStopping") or not isinstance(state, dict):
+            continue
+        if "stopping_reason" in state:  # Lightning >= 2.5 saves why; 0 is "not stopped"
+            stopped = int(state["stopping_reason"]) != 0
+        else:
+            stopped = state.get("wait_count", 0) >= state.get("patience", float("inf"))
+        if stopped:
+            return "early stopping"
+    return None
+
+
+def resumed_epoch(
+    checkpoint: Path, saved: dict, max_epochs: int | None, evaluated: bool = True
+) -> int:
+    """The epoch ``checkpoint`` was saved at; refuses a run that had completely finished.
+
+    Args:
+        checkpoint: the checkpoint file, for the message.
+        saved: its content, as :func:`~gatework.training.checkpoint_record.read_record` loads it.
+        max_epochs: the resumed run's ``trainer.max_epochs``.
+        evaluated: whether the run's folder holds its ``metrics.json`` (the run had finished;
+            without it, a run killed after its last epoch still has its evaluation to do).
 
     Raises:
-        ValueError: the run already trained ``max_epochs`` epochs.
+        ValueError: the run trained ``max_epochs`` epochs and was evaluated.
     """
-    epoch = int(read_record(checkpoint)[0].get("epoch", 0))
-    if max_epochs is not None and max_epochs > 0 and epoch + 1 >= max_epochs:
+    epoch = int(saved.get("epoch", 0))
+    if evaluated and max_epochs is not None and max_epochs > 0 and epoch + 1 >= max_epochs:
         raise ValueError(
             f"nothing to resume: {checkpoint} was saved after epoch {epoch + 1} of "
-            f"trainer.max_epochs={max_epochs}; to train longer, resume it with a larger "
-            f"trainer.max_epochs (e.g. trainer.max_epochs={2 * max_epochs})"
+            f"trainer.max_epochs={max_epochs} and the run has written its metrics.json; to "
+            f"train longer, resume it with a larger trainer.max_epochs "
+            f"(e.g. trainer.max_epochs={2 * max_epochs})"
         )
     return epoch
 
@@ -175,18 +234,46 @@ class RunStart:
         out_dir: the run's folder, claimed by this process.
         checkpoint: the checkpoint to resume from, or None for a fresh run.
         epoch: the checkpoint's epoch, or None.
+        trained: the checkpoint's training had ended (``trainer.max_epochs`` reached, or early
+            stopping had stopped it) but the run was killed before writing ``metrics.json``:
+            only its evaluation is left.
     """
 
     out_dir: Path
     checkpoint: Path | None
     epoch: int | None
+    trained: bool = False
+
+    def skip_finished_training(self, trainer: L.Trainer) -> None:
+        """Make ``trainer.fit`` restore a :attr:`trained` checkpoint and return at once.
+
+        The fit loop stops at ``max_epochs``: set to the checkpoint's epoch count, ``fit``
+        restores the weights, the best checkpoint and the random states, trains nothing, and
+        leaves ``trainer.current_epoch`` where the uninterrupted run's fit ended.
+        """
+        if self.trained and self.epoch is not None:
+            trainer.fit_loop.max_epochs = self.epoch + 1
 
 
 def start_run(cfg: DictConfig) -> RunStart:
     """Everything checked before a run writes anything: ``trainer.max_epochs``, the checkpoint
-    named by ``ckpt_path`` (with an epoch left to train), and the claim on the run's folder."""
+    named by ``ckpt_path`` (with something left to do), and the claim on the run's folder."""
     check_epochs(cfg.trainer)
     checkpoint = resume_checkpoint(cfg.get("ckpt_path"))
-    epoch = None if checkpoint is None else resumed_epoch(checkpoint, cfg.trainer.max_epochs)
-    out_dir = claim_run_dir(cfg.paths.output_dir, resuming=checkpoint is not None)
-    return RunStart(out_dir, checkpoint, epoch)
+    if checkpoint is None:
+        return RunStart(claim_run_dir(cfg.paths.output_dir), None, None)
+    saved, record = read_record(checkpoint)
+    evaluated = (Path(cfg.paths.output_dir) / "metrics.json").is_file()
+    epoch = resumed_epoch(checkpoint, saved, cfg.trainer.max_epochs, evaluated)
+    min_epochs = cfg.trainer.get("min_epochs")
+    ended = None if evaluated else training_ended(saved, cfg.trainer.max_epochs, min_epochs)
+    out_dir = claim_run_dir(cfg.paths.output_dir, resuming=True)
+    if ended:
+        log.info(
+            "%s had stopped training after epoch %d (%s) but the run wrote no metrics.json: "
+            "restoring it and finishing the evaluation",
+            checkpoint,
+            epoch + 1,
+            ended,
+        )
+    return RunStart(out_dir, checkpoint, epoch, trained=ended is not None)
