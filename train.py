@@ -62,6 +62,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
     dm.prepare_data()
     dm.setup("fit")
     log.info("Data:\n%s", dm.describe())
+    run.check_data(dm)  # a resumed run trains on the data its checkpoint was trained on
     atomic_write_json(out_dir / "scaler.json", dm.scaler.state_dict())
     model = build_model(cfg, dm.spec)  # with cfg.scheduler; bad model/data combinations raise here
     baseline = None

@@ -9,6 +9,7 @@ import time
 from pathlib import Path
 from types import SimpleNamespace
 
+import numpy as np
 import pandas as pd
 import pytest
 import torch
@@ -197,3 +198,35 @@ def test_a_run_killed_with_sigkill_and_resumed_ends_as_the_uninterrupted_run(tmp
     assert (tmp_path / "killed" / "metrics.json").read_bytes() == full_metrics
     log = pd.read_csv(tmp_path / "killed" / "csv" / "metrics.csv").dropna(subset=["val/mae"])
     assert {0, 1, 2} <= set(log["epoch"])  # the epochs before the kill are still in the log
+
+
+def test_resuming_on_changed_data_is_refused_and_says_what_changed(tmp_path):
+    rng = np.random.default_rng(0)
+    path = tmp_path / "grow.csv"
+    frame = pd.DataFrame({"y": np.sin(np.arange(200) / 5) + rng.normal(0, 0.1, 200)})
+    frame.to_csv(path, index=False)
+    data = ("data=csv", f"data.path={path}", "data.targets=[y]", "data.input_len=12")
+    run = tmp_path / "run"
+    train(compose_fast(run, "model=linear", "trainer.max_epochs=1", data=data))
+    scaler = (run / "scaler.json").read_bytes()
+    original = path.read_bytes()
+
+    grown = pd.concat([frame, frame.iloc[:40]], ignore_index=True)
+    grown.to_csv(path, index=False)  # rows appended
+    resume = ("model=linear", "trainer.max_epochs=2", f"ckpt_path={run}")
+    with pytest.raises(ValueError, match=r"grow.csv is not the data its run trained on") as err:
+        train(compose_fast(run, *resume, data=data))
+    message = str(err.value)
+    assert "it has 240 rows now, 200 then" in message
+    assert "the train split is rows 0..167 now, 0..139 then" in message
+    assert "the scaler fit on its training rows gives 'y' mean" in message
+    assert "Start a new run (leave ckpt_path unset), or put the original data back" in message
+    assert (run / "scaler.json").read_bytes() == scaler  # nothing of the run was rewritten
+
+    frame.loc[190, "y"] += 1.0  # a test-split value edited: same rows, same scaler
+    frame.to_csv(path, index=False)
+    with pytest.raises(ValueError, match=r"its values differ \(same rows and splits"):
+        train(compose_fast(run, *resume, data=data))
+
+    path.write_bytes(original)  # the original data back: the run resumes
+    assert train(compose_fast(run, *resume, data=data))["fit/epochs"] == 2

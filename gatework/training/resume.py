@@ -29,7 +29,7 @@ from hydra.errors import HydraException
 from omegaconf import DictConfig
 
 from gatework.training.atomic import atomic_write_text
-from gatework.training.checkpoint_record import read_record
+from gatework.training.checkpoint_record import check_same_data, read_record
 from gatework.training.divergence import check_epochs
 from gatework.training.run_dir import LOCK_NAME, claim_run_dir, hydra_quote
 
@@ -237,12 +237,20 @@ class RunStart:
         trained: the checkpoint's training had ended (``trainer.max_epochs`` reached, or early
             stopping had stopped it) but the run was killed before writing ``metrics.json``:
             only its evaluation is left.
+        record: the checkpoint's run record, or None.
     """
 
     out_dir: Path
     checkpoint: Path | None
     epoch: int | None
     trained: bool = False
+    record: dict | None = None
+
+    def check_data(self, datamodule: L.LightningDataModule) -> None:
+        """Refuse to resume on data that changed since the checkpoint (set-up ``datamodule``);
+        see :func:`~gatework.training.checkpoint_record.check_same_data`."""
+        if self.checkpoint is not None and self.record is not None:
+            check_same_data(self.record, datamodule, self.checkpoint)
 
     def skip_finished_training(self, trainer: L.Trainer) -> None:
         """Make ``trainer.fit`` restore a :attr:`trained` checkpoint and return at once.
@@ -276,4 +284,4 @@ def start_run(cfg: DictConfig) -> RunStart:
             epoch + 1,
             ended,
         )
-    return RunStart(out_dir, checkpoint, epoch, trained=ended is not None)
+    return RunStart(out_dir, checkpoint, epoch, trained=ended is not None, record=record)
