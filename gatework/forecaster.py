@@ -35,6 +35,7 @@ from gatework.datamodules.csv_reader import read_raw_csv
 from gatework.datamodules.windows import WindowGeometry, window_starts
 from gatework.models import ForecastModule
 from gatework.training.checkpoint_record import read_record
+from gatework.training.forecasts import window_quantiles
 from gatework.training.intervals import ConformalIntervals
 
 BATCH = 512
@@ -200,8 +201,7 @@ class Forecaster:
         """Original-unit forecasts of a batch of scaled windows: ``"forecast"`` and each
         interval column's suffix (:meth:`interval_columns`), every one (B, K, J)."""
         future = None if x_future is None else torch.from_numpy(x_future)
-        quantiles = self.model.quantile_forecast(torch.from_numpy(x), future)
-        quantiles = self.model.quantiles_to_original(self.model.last_step(quantiles))  # (B, M, Q)
+        quantiles = window_quantiles(self.model, torch.from_numpy(x), future)  # (B, M, Q)
         values = {"forecast": self.model.point(quantiles)}  # (B, M), M = K*J step-major
         values |= {suffix: quantiles[..., q] for suffix, q in self._quantile_columns().items()}
         if self.conformal is not None:

@@ -15,6 +15,7 @@ from gatework.cells import trace_gates
 from gatework.explain.png import save_png
 from gatework.explain.recurrent import as_gatework, first_recurrent_layer, layer_input
 from gatework.explain.study import split_windows
+from gatework.models.evaluation_mode import evaluation_mode
 
 SIGMOID_GATES = {
     "i": "input gate i_t: 0 writes nothing, 1 writes g_t",
@@ -42,24 +43,15 @@ def trace_layer(layer: torch.nn.Module, x: Tensor) -> dict[str, Tensor]:
     Returns:
         ``{"l0.i": (B, T, H), ...}`` as :func:`gatework.cells.trace_gates`.
     """
-    was_training = layer.training
-    layer.eval()
-    try:
+    with evaluation_mode(layer):
         return trace_gates(layer, x)
-    finally:
-        layer.train(was_training)
 
 
 def layer_output(layer: torch.nn.Module, x: Tensor) -> Tensor:
     """The output sequence of ``layer`` (gatework's or torch.nn's) on ``x``, in evaluation mode,
     leaving the layer's mode as it was: (B, T, D·H)."""
-    was_training = layer.training
-    layer.eval()
-    try:
-        with torch.no_grad():
-            return layer(x)[0]
-    finally:
-        layer.train(was_training)
+    with evaluation_mode(layer), torch.no_grad():
+        return layer(x)[0]
 
 
 def saturation(trace: dict[str, Tensor], tanh_h: bool = False) -> dict[str, float]:

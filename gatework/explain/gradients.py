@@ -29,6 +29,7 @@ from gatework import cells
 from gatework.explain.png import save_png
 from gatework.explain.recurrent import as_gatework, first_recurrent_layer, layer_input
 from gatework.explain.study import fit_briefly, split_windows, study_label, study_model
+from gatework.models.evaluation_mode import evaluation_mode
 
 
 def input_gradient_norms(model: nn.Module, batch: tuple[Tensor, ...]) -> np.ndarray:
@@ -44,14 +45,10 @@ def input_gradient_norms(model: nn.Module, batch: tuple[Tensor, ...]) -> np.ndar
     Returns:
         (T,) array; entry k is lag k = T − t, from 0 (the last input step) to T − 1.
     """
-    was_training = model.training
-    model.eval()
     x = batch[0].detach().clone().requires_grad_(True)
-    try:
+    with evaluation_mode(model):
         loss = model.model_step((x, *batch[1:]))[0]  # the loss the model trains on
         (grad,) = torch.autograd.grad(loss * len(x), x)  # Σ_b L_b = B × the mean; (B, T, F)
-    finally:
-        model.train(was_training)
     return grad.norm(dim=2).mean(dim=0).flip(0).numpy()  # (T,) by lag
 
 
@@ -74,15 +71,13 @@ def state_jacobian_norms(layer: nn.Module, x: Tensor) -> np.ndarray:
     layer = as_gatework(layer)
     if layer.bidirectional:
         raise ValueError("gradients through time need a unidirectional layer")
-    was_training = layer.training
-    layer.eval()
     B, T, _ = x.shape
     H, depth = layer.hidden_size, layer.num_layers
     rows = x.detach().repeat_interleave(H, dim=0)  # (B·H, T, F): H copies of each window
     n_parts = 2 if isinstance(layer, cells.LSTM) else 1  # (h, c) or h
     parts = [rows.new_zeros(depth, B * H, H).requires_grad_(True) for _ in range(n_parts)]
     states = []  # states[t]: s_t, the state entering step t + 1, (L, B·H, H) per part
-    try:
+    with evaluation_mode(layer):
         for t in range(T):
             states.append(parts)
             _, state = layer(rows[:, t : t + 1], parts[0] if n_parts == 1 else tuple(parts))
@@ -90,8 +85,6 @@ def state_jacobian_norms(layer: nn.Module, x: Tensor) -> np.ndarray:
         h_T = parts[0][-1]  # (B·H, H): the top layer's last hidden state
         seed = torch.eye(H, dtype=h_T.dtype).repeat(B, 1)  # copy j of each window: unit j
         grads = torch.autograd.grad((h_T * seed).sum(), [p for s in states for p in s])
-    finally:
-        layer.train(was_training)
     norms = []
     for t in range(T):  # s_t: lag T − t
         rows_sq = sum(g.pow(2).sum(dim=(0, 2)) for g in grads[t * n_parts : (t + 1) * n_parts])

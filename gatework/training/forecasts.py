@@ -11,6 +11,7 @@ from torch import Tensor
 from torch.utils.data import DataLoader, Dataset
 
 from gatework.datamodules.windows import collate_batch
+from gatework.models.evaluation_mode import evaluation_mode
 
 if TYPE_CHECKING:
     from gatework.models import ForecastModule
@@ -18,28 +19,39 @@ if TYPE_CHECKING:
 
 
 @torch.no_grad()
+def window_quantiles(model: ForecastModule, x: Tensor, x_future: Tensor | None = None) -> Tensor:
+    """Every quantile level of a batch of scaled windows, in original units, on the CPU.
+
+    Args:
+        model: the forecaster (put in eval mode for the call, then restored).
+        x: (B, T, F) scaled input windows; ``x_future`` the known-future inputs, or None.
+
+    Returns:
+        (B, n_ahead * n_targets, Q), increasing (Q = 1 for a point forecast;
+        ``model.point(quantiles)`` is the forecast), for the last input step.
+    """
+    device = model.device
+    future = None if x_future is None else x_future.to(device)
+    with evaluation_mode(model):
+        quantiles = model.quantile_forecast(x.to(device), future)
+    return model.quantiles_to_original(model.last_step(quantiles)).cpu()  # (B, K*J, Q)
+
+
+@torch.no_grad()
 def batch_forecasts(model: ForecastModule, batch: list[Tensor]) -> tuple[Tensor, Tensor]:
     """Every quantile level and the truth of one batch, in original units, on the CPU.
 
     Args:
-        model: the forecaster (put in eval mode for the call, then restored).
+        model: the forecaster.
         batch: ``(x, y)`` or ``(x, y, x_future)``, as the datamodules serve them.
 
     Returns:
-        ``quantiles`` (B, n_ahead * n_targets, Q), increasing (Q = 1 for a point forecast;
-        ``model.point(quantiles)`` is the forecast), and ``truth`` (B, n_ahead * n_targets),
-        both for the last input step.
+        ``quantiles`` as :func:`window_quantiles` and ``truth`` (B, n_ahead * n_targets), both
+        for the last input step.
     """
     x, y, x_future = batch[0], batch[1], (batch[2] if len(batch) > 2 else None)
-    was_training = model.training
-    model.eval()
-    device = model.device
-    quantiles = model.quantile_forecast(
-        x.to(device), None if x_future is None else x_future.to(device)
-    )
-    model.train(was_training)
-    quantiles = model.quantiles_to_original(model.last_step(quantiles)).cpu()  # (B, K*J, Q)
-    truth = model.to_original(model.last_step(y.to(device))).cpu()  # (B, K*J)
+    quantiles = window_quantiles(model, x, x_future)  # (B, K*J, Q)
+    truth = model.to_original(model.last_step(y.to(model.device))).cpu()  # (B, K*J)
     return quantiles, truth
 
 
