@@ -23,7 +23,7 @@ from gatework.training.atomic import atomic_write_json
 from gatework.training.backtest import Backtest
 from gatework.training.checkpoint_record import RunRecord
 from gatework.training.console import quiet_known_warnings
-from gatework.training.divergence import DivergenceGuard, reported_overflow
+from gatework.training.divergence import reported_overflow
 from gatework.training.evaluation import build_model, build_trainer, evaluate, quiet_trainer
 from gatework.training.forecasts import collect_forecasts
 from gatework.training.intervals import interval_report
@@ -81,7 +81,7 @@ def train(cfg: DictConfig) -> dict[str, float]:
         iterative = IterativeForecaster(model, dm_k.spec)
     backtest = Backtest(cfg, dm) if cfg.eval.backtest.folds else None  # bad folds fail here
 
-    trainer = build_trainer(cfg, DivergenceGuard(), RunRecord.of_run(cfg, dm))
+    trainer = build_trainer(cfg, RunRecord.of_run(cfg, dm))
     run.skip_finished_training(trainer)  # killed after its last epoch: evaluate, train nothing
     start, ckpt_path = time.perf_counter(), None
     if model.trainable:

@@ -9,12 +9,11 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
-from gatework.datamodules.csv_reader import DECIMAL_COMMA, as_numbers, read_raw_csv
+from gatework.datamodules.csv_reader import DECIMAL_COMMA, as_numbers
 from gatework.datamodules.timestamps import parse_times
 
 FILL_POLICIES = (None, "ffill", "interpolate", "zero")
@@ -46,22 +45,6 @@ class Table:
     notes: list[str] = field(default_factory=list)
     source: str = ""
     columns: list[str] = field(default_factory=list)
-
-
-def read_csv(
-    path: str | Path,
-    time_column: str | None = None,
-    time_format: str | None = None,
-    hint: str = "pass data.path=/path/to/file.csv",
-    encoding: str = "utf-8",
-    sep: str = ",",
-    decimal: str = ".",
-) -> pd.DataFrame:
-    """Read a CSV (:func:`~gatework.datamodules.csv_reader.read_raw_csv`), then
-    :func:`frame_with_lines`."""
-    path = Path(path).expanduser()
-    raw = read_raw_csv(path, encoding, sep, hint, decimal)
-    return frame_with_lines(raw, path, time_column, time_format)
 
 
 def frame_with_lines(
@@ -114,7 +97,7 @@ def numeric_columns(
     within float32's range (the models compute in float32).
 
     Args:
-        df: the frame from :func:`read_csv` (with its ``_line`` column).
+        df: the frame from :func:`frame_with_lines` (with its ``_line`` column).
         columns: names to convert.
         path: the file, for messages.
         option: the config option that asked for these columns, for messages.
@@ -234,7 +217,7 @@ def order_rows(
     which row is right.
 
     Args:
-        df: the frame from :func:`read_csv`, indexed by timestamp.
+        df: the frame from :func:`frame_with_lines`, indexed by timestamp.
         path: the file, for messages.
         unsorted: ``"error"``, ``"sort"`` (stable) or ``"keep"``.
         duplicates: ``"error"``, ``"drop"`` or ``"keep"``.
@@ -293,7 +276,7 @@ def describe_dropped(df: pd.DataFrame, used: Sequence[str]) -> list[str]:
     """A note naming the non-numeric columns left out when inputs default to all numeric ones.
 
     Args:
-        df: the frame from :func:`read_csv`.
+        df: the frame from :func:`frame_with_lines`.
         used: the columns taken as inputs.
 
     Returns:

@@ -45,7 +45,7 @@ def parse_times(raw: pd.Series, lines: pd.Series, path, column: str, fmt: str | 
             fmt, times = majority
             bad = times.isna().to_numpy()
             described = f"{fmt!r} of {len(raw) - int(bad.sum()):,} of the {len(raw):,} rows"
-            if not bad.any():  # unreachable: the first row itself fails the majority format
+            if not bad.any():  # the first row was ambiguous: it parses under the majority's too
                 return times
     rows = np.flatnonzero(bad)
     i = int(rows[0])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import re
 from pathlib import Path
 
 import lightning as L
@@ -180,8 +179,7 @@ def explain_gates(
         prefixes = sorted({k.split(".")[0] for k in trace})
         raise ValueError(f"gates.layer={prefix!r}: the layer has {prefixes}")
     out = layer_output(layer, x)  # the model's own layer (torch.nn's too): (1, T', D·H)
-    top = max(int(k[1:-2]) for k in trace if re.fullmatch(r"l\d+\.h", k))  # forward direction
-    h_top = trace[f"l{top}.h"]
+    h_top = trace[f"l{cells.num_layers - 1}.h"]  # the top layer, forward direction
     error = (h_top - out[..., : h_top.shape[-1]]).abs().max().item()
     spec = model.spec
     inputs = dm.scaler.inverse_transform(batch[0][0].double().numpy(), list(spec.input_names))

@@ -17,6 +17,7 @@ from torch import nn
 
 from gatework import cells
 from gatework.explain.recurrent import GATEWORK_LAYERS, recurrent_layers
+from gatework.training.atomic import atomic_write_text
 
 KINDS = re.compile(r"(weight|bias)_(ih|hh|hr)")
 GATEWORK_NAME = re.compile(r"layers\.(\d+)(?:\.(fwd|bwd))?\.cell")  # layers.0.bwd.cell
@@ -137,5 +138,5 @@ def explain_parameters(
     }
     for name, layer in recurrent_layers(model) if model is not None else []:
         tables[f"{type(model).__name__}.{name}"] = parameter_counts(torch_named(layer))
-    Path(md_path).write_text(markdown_table(tables))
+    atomic_write_text(md_path, markdown_table(tables))
     return tables

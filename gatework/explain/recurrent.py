@@ -7,9 +7,10 @@ from torch import Tensor, nn
 
 from gatework import cells
 
-GATEWORK_LAYERS = (cells.SimpleRNN, cells.LSTM, cells.GRU)
-FROM_TORCH = {nn.RNN: cells.SimpleRNN, nn.LSTM: cells.LSTM, nn.GRU: cells.GRU}
-CELL_NAMES = {cells.SimpleRNN: "rnn", cells.LSTM: "lstm", cells.GRU: "gru"}
+LAYERS = {"rnn": cells.SimpleRNN, "lstm": cells.LSTM, "gru": cells.GRU}  # model.rnn.cell
+GATEWORK_LAYERS = tuple(LAYERS.values())
+FROM_TORCH = {layer.torch_class: layer for layer in GATEWORK_LAYERS}  # nn.LSTM -> LSTM, ...
+CELL_NAMES = {layer: name for name, layer in LAYERS.items()}
 
 
 def recurrent_layers(model: nn.Module) -> list[tuple[str, nn.Module]]:

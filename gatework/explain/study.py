@@ -10,12 +10,9 @@ import torch
 from hydra.utils import instantiate
 from omegaconf import DictConfig
 
-from gatework import cells
 from gatework.datamodules.spec import SeriesSpec
-from gatework.explain.recurrent import CELL_NAMES, swap_recurrent_layer
+from gatework.explain.recurrent import CELL_NAMES, LAYERS, swap_recurrent_layer
 from gatework.models import Recurrent
-
-LAYERS = {"rnn": cells.SimpleRNN, "lstm": cells.LSTM, "gru": cells.GRU}
 
 
 def study_layer(
@@ -133,4 +130,4 @@ def split_windows(
             f"the {split} split has {len(dataset)} windows (0 .. {len(dataset) - 1}), "
             f"asked for {indices[:3]}{'...' if len(indices) > 3 else ''}"
         )
-    return torch.utils.data.default_collate([dataset[i] for i in indices])
+    return dataset.__getitems__(indices)  # one gather per array

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import asdict, dataclass, fields
+from dataclasses import dataclass, fields
 
 CELLS = ("rnn", "lstm", "gru")
 BACKENDS = ("gatework", "torch")
@@ -130,7 +130,3 @@ class RecurrentOptions:
                 "would read the values it forecasts: set model.rnn.bidirectional=false"
             )
         return self
-
-    def as_dict(self) -> dict:
-        """Plain values, as saved in a checkpoint's hyperparameters."""
-        return asdict(self)

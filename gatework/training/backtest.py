@@ -26,7 +26,7 @@ from gatework.datamodules.base import SeriesDataModule
 from gatework.models import ForecastModule
 from gatework.models.metrics import ForecastMetrics
 from gatework.training.atomic import atomic_write_text
-from gatework.training.divergence import DivergenceGuard, reported_overflow
+from gatework.training.divergence import reported_overflow
 from gatework.training.evaluation import build_model, build_trainer
 from gatework.training.folds import BacktestPlan, fold_audit, plan_folds
 from gatework.training.forecasts import split_forecasts
@@ -128,7 +128,7 @@ class Backtest:
         model = build_model(cfg, dm.spec)
         if not model.trainable:
             return model
-        trainer = build_trainer(cfg, DivergenceGuard())  # a diverging refit stops the run too
+        trainer = build_trainer(cfg)  # its divergence guard stops the run on a diverging refit
         with reported_overflow(trainer):
             trainer.fit(model, datamodule=dm)
         best = trainer.checkpoint_callback.best_model_path if trainer.checkpoint_callback else ""

@@ -8,17 +8,19 @@ from omegaconf import DictConfig
 
 from gatework.training.atomic import AtomicCheckpointIO
 from gatework.training.console import progress_bar
+from gatework.training.divergence import DivergenceGuard
 from gatework.training.report import to_floats
 
 
 def build_trainer(cfg: DictConfig, *extra: L.Callback) -> L.Trainer:
     """The Trainer of ``cfg.trainer``, the config's callbacks and loggers, ``extra`` callbacks;
-    checkpoints written atomically, a progress bar on a terminal (``enable_progress_bar: null``)."""
+    the divergence guard (a non-finite loss or gradient stops the run), checkpoints written
+    atomically, a progress bar on a terminal (``enable_progress_bar: null``)."""
     callbacks = [instantiate(c) for c in (cfg.get("callbacks") or {}).values()]
     loggers = [instantiate(c) for c in (cfg.get("logger") or {}).values()]
     return instantiate(
         cfg.trainer,
-        callbacks=[*callbacks, *extra],
+        callbacks=[*callbacks, DivergenceGuard(), *extra],
         logger=loggers or False,
         plugins=[AtomicCheckpointIO()],
         enable_progress_bar=progress_bar(cfg.trainer.get("enable_progress_bar")),

@@ -5,7 +5,6 @@ from __future__ import annotations
 import json
 import logging
 import math
-from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -74,12 +73,11 @@ def collect_runs(sweep_dir: str | Path) -> pd.DataFrame:
     return pd.DataFrame(rows)
 
 
-def to_markdown(table: pd.DataFrame, float_format: Callable[[float], str] = readable) -> str:
-    """Render a table as GitHub Markdown (no extra dependency).
+def to_markdown(table: pd.DataFrame) -> str:
+    """Render a table as GitHub Markdown (no extra dependency), floats :func:`readable`.
 
     Args:
-        table: the rows to print.
-        float_format: how floats are written; NaN is written ``-``.
+        table: the rows to print; NaN is written ``-``.
 
     Returns:
         Markdown text ending with a newline.
@@ -87,7 +85,7 @@ def to_markdown(table: pd.DataFrame, float_format: Callable[[float], str] = read
 
     def cell(value: Any) -> str:
         if isinstance(value, float):
-            return "-" if math.isnan(value) else float_format(value)
+            return "-" if math.isnan(value) else readable(value)
         return str(value).replace("|", "\\|")
 
     lines = ["| " + " | ".join(table.columns) + " |", "|" + "---|" * len(table.columns)]

@@ -13,6 +13,7 @@ seq2seq run read at +1 and +14 days) share its runs.
 from __future__ import annotations
 
 import contextlib
+import functools
 import importlib.util
 import json
 import logging
@@ -78,6 +79,7 @@ def _record(row: Row, seed: int | None, metrics: dict, seconds: float, repo: Pat
     }
 
 
+@functools.cache  # loaded once for every (row, seed) of a results run
 def _train_function(repo: Path):
     """train.py's ``train(cfg)`` (a script at the repository root, loaded by path)."""
     spec = importlib.util.spec_from_file_location("train", repo / "train.py")

@@ -184,7 +184,7 @@ def training_ended(
         stopped it, else None.
     """
     epoch = int(checkpoint.get("epoch", 0))
-    if max_epochs is not None and max_epochs > 0 and epoch + 1 >= max_epochs:
+    if reached_max_epochs(epoch, max_epochs):
         return "max_epochs"
     if min_epochs and epoch + 1 < min_epochs:
         return None
@@ -198,6 +198,12 @@ def training_ended(
         if stopped:
             return "early stopping"
     return None
+
+
+def reached_max_epochs(epoch: int, max_epochs: int | None) -> bool:
+    """Whether a checkpoint saved after epoch ``epoch`` (0-based) has trained every epoch of
+    ``trainer.max_epochs`` (None or -1: no limit)."""
+    return max_epochs is not None and max_epochs > 0 and epoch + 1 >= max_epochs
 
 
 def resumed_epoch(
@@ -216,7 +222,7 @@ def resumed_epoch(
         ValueError: the run trained ``max_epochs`` epochs and was evaluated.
     """
     epoch = int(saved.get("epoch", 0))
-    if evaluated and max_epochs is not None and max_epochs > 0 and epoch + 1 >= max_epochs:
+    if evaluated and reached_max_epochs(epoch, max_epochs):
         raise ValueError(
             f"nothing to resume: {checkpoint} was saved after epoch {epoch + 1} of "
             f"trainer.max_epochs={max_epochs} and the run has written its metrics.json; to "
