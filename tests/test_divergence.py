@@ -88,3 +88,25 @@ def test_the_guard_checks_validation_metrics(tmp_path):
         DivergenceGuard().on_validation_end(Trainer(), None)
     Trainer.sanity_checking = True  # the sanity check runs an untrained model: not checked
     DivergenceGuard().on_validation_end(Trainer(), None)
+
+
+def test_a_non_finite_gradient_under_a_finite_loss_is_named():
+    """The guard called as Lightning calls it: the loss before backward, then the gradients."""
+    model = torch.nn.Sequential(torch.nn.Linear(2, 3), torch.nn.Linear(3, 1))
+    optimizer = torch.optim.SGD(model.parameters(), lr=0.1)
+    trainer = type("T", (), {"current_epoch": 2, "global_step": 7, "optimizers": [optimizer]})()
+    trainer.gradient_clip_val = None
+    guard = DivergenceGuard()
+    for p in model.parameters():
+        p.grad = torch.ones_like(p)
+    guard.on_before_backward(trainer, model, torch.tensor(0.5))
+    guard.on_before_optimizer_step(trainer, model, optimizer)  # all finite: nothing happens
+    model[1].weight.grad[0, 1] = torch.nan
+    guard.on_before_backward(trainer, model, torch.tensor(0.5))
+    with pytest.raises(
+        DivergenceError, match=r"epoch 2, step 7: the gradient of 1\.weight holds nan"
+    ):
+        guard.on_before_optimizer_step(trainer, model, optimizer)
+    guard.on_before_backward(trainer, model, torch.tensor(float("inf")))  # the loss comes first
+    with pytest.raises(DivergenceError, match=r"step 7: the training loss is inf\. "):
+        guard.on_before_optimizer_step(trainer, model, optimizer)

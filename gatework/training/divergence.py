@@ -19,6 +19,8 @@ import torch
 from lightning.pytorch.callbacks import Callback
 from omegaconf import DictConfig
 
+from gatework.training.grad_norm import total_grad_norm
+
 CHECKED_VAL_METRICS = ("val/loss", "val/mae")
 
 
@@ -57,26 +59,28 @@ class DivergenceGuard(Callback):
     """
 
     def __init__(self) -> None:
-        self._bad_loss: float | None = None
+        self._losses: list[torch.Tensor] = []  # since the last optimiser step (accumulation)
 
     def on_before_backward(
         self, trainer: L.Trainer, pl_module: L.LightningModule, loss: torch.Tensor
     ) -> None:
-        if self._bad_loss is None and not torch.isfinite(loss.detach()).all():
-            self._bad_loss = float(loss.detach().float().mean())
+        self._losses.append(loss.detach().float().mean())  # kept on the device: no sync here
 
     def on_before_optimizer_step(
         self, trainer: L.Trainer, pl_module: L.LightningModule, optimizer: torch.optim.Optimizer
     ) -> None:
-        if self._bad_loss is not None:
-            raise diverged(trainer, f"the training loss is {self._bad_loss}")
-        named = [(n, p.grad) for n, p in pl_module.named_parameters() if p.grad is not None]
-        if not named:
+        losses, self._losses = self._losses, []
+        values = [*losses, total_grad_norm(optimizer, math.inf)]  # the largest |gradient|
+        values = torch.stack([v for v in values if v is not None])
+        if bool(torch.isfinite(values).all()):  # the one wait for the device per step
             return
-        peaks = torch.stack([g.detach().abs().amax().float() for _, g in named])  # NaN stays NaN
-        if not torch.isfinite(peaks).all():
-            first = int((~torch.isfinite(peaks)).nonzero()[0])
-            raise diverged(trainer, f"the gradient of {named[first][0]} holds {peaks[first]:g}")
+        for loss in losses:  # what went wrong first: the loss, then a gradient
+            if not torch.isfinite(loss):
+                raise diverged(trainer, f"the training loss is {float(loss)}")
+        for name, param in pl_module.named_parameters():
+            if param.grad is not None and not torch.isfinite(param.grad).all():
+                peak = param.grad.detach().abs().amax().float()  # NaN stays NaN
+                raise diverged(trainer, f"the gradient of {name} holds {peak:g}")
 
     def on_validation_end(self, trainer: L.Trainer, pl_module: L.LightningModule) -> None:
         if trainer.sanity_checking:
