@@ -13,11 +13,13 @@ import re
 from collections.abc import Mapping
 from pathlib import Path
 
+import pandas as pd
 from torch import nn
 
 from gatework import cells
 from gatework.explain.recurrent import GATEWORK_LAYERS, recurrent_layers
 from gatework.training.atomic import atomic_write_text
+from gatework.training.leaderboard import to_markdown
 
 KINDS = re.compile(r"(weight|bias)_(ih|hh|hr)")
 GATEWORK_NAME = re.compile(r"layers\.(\d+)(?:\.(fwd|bwd))?\.cell")  # layers.0.bwd.cell
@@ -99,14 +101,8 @@ def layer_label(key: str) -> str:
 
 def markdown_table(tables: Mapping[str, list[dict]]) -> str:
     """The rows of several modules as one Markdown table, the module's label first."""
-    lines = [
-        "| " + " | ".join(("model", *COLUMNS)) + " |",
-        "|" + "---|" * (len(COLUMNS) + 1),
-    ]
-    for label, rows in tables.items():
-        for row in rows:
-            lines.append("| " + " | ".join([label, *(str(row[c]) for c in COLUMNS)]) + " |")
-    return "\n".join(lines) + "\n"
+    rows = [[label, *(row[c] for c in COLUMNS)] for label, rows in tables.items() for row in rows]
+    return to_markdown(pd.DataFrame(rows, columns=["model", *COLUMNS], dtype=object))
 
 
 def torch_named(layer: nn.Module) -> nn.Module:
