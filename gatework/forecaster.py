@@ -20,7 +20,6 @@ columns. From the command line: ``python predict.py ckpt=<run dir> data.path=<cs
 from __future__ import annotations
 
 import json
-import warnings
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,6 +31,7 @@ from hydra.utils import get_class, instantiate
 
 from gatework.datamodules import CSVDataModule, SeriesSpec, StandardScaler, WindowDataset
 from gatework.datamodules.csv_reader import read_raw_csv
+from gatework.datamodules.timestamps import regular_frequency
 from gatework.datamodules.windows import WindowGeometry, window_starts
 from gatework.models import ForecastModule
 from gatework.training.checkpoint_record import read_record
@@ -61,10 +61,8 @@ def time_step(index: pd.Index) -> Any:
     numbered rows."""
     if not isinstance(index, pd.DatetimeIndex):
         return 1
-    with warnings.catch_warnings():  # pandas 3 warns that a later version returns an offset
-        warnings.simplefilter("ignore")
-        freq = pd.infer_freq(index[-20:]) if len(index) >= 3 else None
-    if freq is not None:  # a string or an offset, by pandas version
+    freq = regular_frequency(index[-20:]) if len(index) >= 3 else None
+    if freq is not None:
         return pd.tseries.frequencies.to_offset(freq)
     if len(index) < 2:
         raise ValueError("one timestamp gives no time step: the forecast times are unknown")

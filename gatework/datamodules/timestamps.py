@@ -85,20 +85,20 @@ def _stamp(t: pd.Timestamp) -> str:
     return str(t.date()) if t == t.normalize() else str(t)
 
 
-def _regular_frequency(times: pd.DatetimeIndex) -> str | None:
+def regular_frequency(times: pd.DatetimeIndex) -> str | None:
     """The pandas frequency of the timestamps (``"D"``, ``"B"``, ``"h"``, ``"MS"``, ...), None
     when there is none."""
     with warnings.catch_warnings():  # pandas 3 announces an offset instead of a string
-        warnings.simplefilter("ignore", DeprecationWarning)
+        warnings.simplefilter("ignore")
         freq = pd.infer_freq(times)
-    return None if freq is None else str(freq)
+    return None if freq is None else getattr(freq, "freqstr", str(freq))  # an offset in pandas 3
 
 
 def _usual_frequency(times: pd.DatetimeIndex, pieces: int = 25, size: int = 8) -> str | None:
     """The frequency most stretches of ``size`` consecutive timestamps follow (a regular series
     with gaps), or None."""
     starts = np.unique(np.linspace(0, len(times) - size, pieces).astype(int))
-    found = Counter(_regular_frequency(times[s : s + size]) for s in starts)
+    found = Counter(regular_frequency(times[s : s + size]) for s in starts)
     found.pop(None, None)
     return found.most_common(1)[0][0] if found else None
 
@@ -119,7 +119,7 @@ def spacing_notes(index: pd.Index) -> list[str]:
     if not isinstance(index, pd.DatetimeIndex):
         return []
     times = index.unique().sort_values()
-    if len(times) < 3 or _regular_frequency(times) is not None:
+    if len(times) < 3 or regular_frequency(times) is not None:
         return []
     advice = (
         "windows, forecast steps and data.period count rows, not time: resample or fill the "
