@@ -13,6 +13,7 @@ from omegaconf import DictConfig
 from gatework.datamodules.spec import SeriesSpec
 from gatework.explain.recurrent import CELL_NAMES, LAYERS, swap_recurrent_layer
 from gatework.models import Recurrent
+from gatework.training.console import log_level
 
 
 def study_layer(
@@ -91,10 +92,7 @@ def fit_briefly(
         seed: seed of the batch order.
     """
     L.seed_everything(seed, verbose=False)
-    lightning_log = logging.getLogger("lightning.pytorch")
-    level = lightning_log.level
-    lightning_log.setLevel(logging.WARNING)  # several short fits: no device banner for each
-    try:
+    with log_level("lightning.pytorch", logging.WARNING):  # short fits: no banner for each
         trainer = instantiate(
             trainer_cfg,
             max_epochs=length["epochs"],
@@ -110,8 +108,6 @@ def fit_briefly(
             enable_model_summary=False,
         )
         trainer.fit(model, datamodule=datamodule)
-    finally:
-        lightning_log.setLevel(level)
     return model.cpu()
 
 

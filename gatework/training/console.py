@@ -21,6 +21,8 @@ from __future__ import annotations
 import logging
 import sys
 import warnings
+from collections.abc import Iterator
+from contextlib import contextmanager
 
 TIP_PREFIX = "💡 Tip:"
 SYNC_DIST_HINT = r"It is recommended to use `self\.log\('(val|test)/[^']*', \.\.\., sync_dist="
@@ -52,3 +54,16 @@ def progress_bar(setting: bool | None) -> bool:
     if setting is None:
         return sys.stdout.isatty()
     return bool(setting)
+
+
+@contextmanager
+def log_level(name: str, level: int) -> Iterator[None]:
+    """The logger ``name`` at ``level`` for a block, then at its own level again (e.g. Lightning's
+    banners silenced for several short fits)."""
+    logger = logging.getLogger(name)
+    before = logger.level
+    logger.setLevel(level)
+    try:
+        yield
+    finally:
+        logger.setLevel(before)

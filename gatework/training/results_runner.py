@@ -26,6 +26,7 @@ from pathlib import Path
 import torch
 from hydra import compose, initialize_config_dir
 
+from gatework.training.console import log_level
 from gatework.training.result_tables import Row
 
 PLACEHOLDERS = {"cta": "$CTA", "jena": "$JENA"}  # how the page writes the data files' paths
@@ -106,21 +107,22 @@ def run_train(row: Row, seed: int, files: dict[str, Path], out_dir: Path, repo: 
         cfg = compose("train", overrides=overrides)
     log = run_dir / "run.log"
     handler = logging.FileHandler(log, mode="w")
-    root, quiet = logging.getLogger(), logging.getLogger("lightning.pytorch")
-    levels = root.level, quiet.level
+    root = logging.getLogger()
     root.addHandler(handler)
-    root.setLevel(logging.INFO)  # train.py's log: the config, the data audit, the fit
-    quiet.setLevel(logging.WARNING)  # its own console handler would flood the sweep's output
     start = time.perf_counter()
     try:
-        with log.open("a") as out, contextlib.redirect_stdout(out), contextlib.redirect_stderr(out):
+        with (
+            log_level("", logging.INFO),  # train.py's log: the config, the data audit, the fit
+            log_level("lightning.pytorch", logging.WARNING),  # its console handler would flood
+            log.open("a") as out,
+            contextlib.redirect_stdout(out),
+            contextlib.redirect_stderr(out),
+        ):
             metrics = _train_function(repo)(cfg)
     except Exception as err:  # any failure of one run: the sweep goes on with the next
         raise RuntimeError(f"{shown_command(row, seed)} failed ({err!r}): see {log}") from err
     finally:
         root.removeHandler(handler)
-        root.setLevel(levels[0])
-        quiet.setLevel(levels[1])
     return _record(row, seed, metrics, time.perf_counter() - start, repo)
 
 
